@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, every Debian 12 package heapgate needs that this machine lacks.
+#   scripts/deps.sh build   what building heapgate needs
+#   scripts/deps.sh test    build + what the test suite, sanitizer and fuzz presets need
+#   scripts/deps.sh bench   test + what the benchmarks compare against (heaptrack)
+# Packages already installed are not touched; nothing is installed when all are present.
+set -euo pipefail
+
+want=${1:-build}
+
+build_pkgs=(cmake make gcc pkg-config libjudy-dev zlib1g-dev libjansson-dev
+            libdw-dev libelf-dev libcurl4-openssl-dev)
+test_pkgs=(libcriterion-dev clang libclang-rt-14-dev lld llvm)
+bench_pkgs=(heaptrack time)
+
+pkgs=("${build_pkgs[@]}")
+case "$want" in
+  build) ;;
+  test) pkgs+=("${test_pkgs[@]}") ;;
+  bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=()
+[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
+  "${sudo[@]}" apt-get update
+  "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
