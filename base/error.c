@@ -5,14 +5,22 @@
 
 const char *hg_strerror(int code) {
     switch (code) {
-    case HG_OK: return "success";
-    case HG_ENOMEM: return "out of memory";
-    case HG_EIO: return "input/output error";
-    case HG_EFORMAT: return "malformed input";
-    case HG_EUSAGE: return "usage error";
-    case HG_ELIMIT: return "value beyond limits";
-    case HG_ESTOP: return "stopped";
-    default: return "unknown error";
+    case HG_OK:
+        return "success";
+    case HG_ENOMEM:
+        return "out of memory";
+    case HG_EIO:
+        return "input/output error";
+    case HG_EFORMAT:
+        return "malformed input";
+    case HG_EUSAGE:
+        return "usage error";
+    case HG_ELIMIT:
+        return "value beyond limits";
+    case HG_ESTOP:
+        return "stopped";
+    default:
+        return "unknown error";
     }
 }
 

@@ -76,9 +76,9 @@ int hg_parse_bytes(const char *s, uint64_t *out_bytes) {
     static const struct {
         const char *unit;
         unsigned shift;
-    } units[] = {{"", 0},     {"B", 0},      {"k", 10},     {"K", 10},     {"KiB", 10},
-                 {"KB", 10},  {"M", 20},     {"MiB", 20},   {"MB", 20},    {"G", 30},
-                 {"GiB", 30}, {"GB", 30},    {"T", 40},     {"TiB", 40}};
+    } units[] = {{"", 0},     {"B", 0},   {"k", 10},   {"K", 10},  {"KiB", 10},
+                 {"KB", 10},  {"M", 20},  {"MiB", 20}, {"MB", 20}, {"G", 30},
+                 {"GiB", 30}, {"GB", 30}, {"T", 40},   {"TiB", 40}};
     if (!s || *s < '0' || *s > '9') {
         return HG_EUSAGE;
     }

@@ -29,9 +29,9 @@ static void *grow(void **array, size_t *len, size_t elem_size) {
     return elem;
 }
 
-#define ADDER(fn, type, field, count)                                                          \
-    type *fn(hg_report_t *r) {                                                                 \
-        return grow((void **)&r->field, &r->count, sizeof(type));                              \
+#define ADDER(fn, type, field, count)                                                              \
+    type *fn(hg_report_t *r) {                                                                     \
+        return grow((void **)&r->field, &r->count, sizeof(type));                                  \
     }
 
 ADDER(hg_report_add_site, hg_rsite_t, sites, nsites)

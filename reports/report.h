@@ -107,7 +107,9 @@ typedef struct hg_rsample {
     uint64_t ts_ns;
     uint32_t process; /* index into processes */
     uint64_t heap;    /* heap handle */
-    uint64_t live_bytes, live_blocks, span_bytes, free_bytes, largest_hole;
+    uint64_t live_bytes, live_blocks;
+    bool measured; /* the next four are valid (the tracker walked the live set) */
+    uint64_t span_bytes, free_bytes, largest_hole;
     double external;
     uint64_t allocs_total, slow_allocs_total;
 } hg_rsample_t;

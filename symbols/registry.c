@@ -16,7 +16,7 @@ const hg__sym_backend_t *const hg__sym_backend_table[] = {
 #define X(name) &hg__sym_backend_##name,
     HG_SYM_BACKEND_LIST
 #undef X
-    NULL};
+        NULL};
 
 const char *hg_sym_backends(void) {
 #define X(name) #name " "

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define UNLOADED_NEVER UINT64_MAX
+#define UNLOADED_NEVER   UINT64_MAX
 #define CACHE_FRAMES_MAX 8
 
 typedef struct sym_module {

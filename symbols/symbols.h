@@ -22,14 +22,14 @@ typedef struct hg_symbolizer hg_symbolizer_t;
 /* A module as a trace recorded it. Strings and bytes belong to the caller and are copied. */
 typedef struct hg_sym_module {
     uint64_t base, size;
-    const char *path;         /* as recorded (may be a Windows path) */
-    const uint8_t *build_id;  /* ELF NT_GNU_BUILD_ID; NULL when unknown */
+    const char *path;        /* as recorded (may be a Windows path) */
+    const uint8_t *build_id; /* ELF NT_GNU_BUILD_ID; NULL when unknown */
     uint32_t build_id_len;
-    const char *pdb_name;     /* CodeView RSDS PDB name; NULL when unknown */
-    uint8_t pdb_guid[16];     /* GUID, Windows in-memory byte order */
+    const char *pdb_name; /* CodeView RSDS PDB name; NULL when unknown */
+    uint8_t pdb_guid[16]; /* GUID, Windows in-memory byte order */
     uint32_t pdb_age;
-    uint32_t pe_timestamp;    /* PE TimeDateStamp; 0 when unknown */
-    uint64_t load_ts_ns;      /* when it was loaded (0: before the trace) */
+    uint32_t pe_timestamp; /* PE TimeDateStamp; 0 when unknown */
+    uint64_t load_ts_ns;   /* when it was loaded (0: before the trace) */
 } hg_sym_module_t;
 
 /* One resolved frame. Strings are owned by the symbolizer and live until hg_sym_close. */
@@ -39,15 +39,15 @@ typedef struct hg_sym_frame {
     const char *function; /* NULL when unknown */
     const char *file;     /* NULL when unknown */
     uint32_t line, column;
-    bool inlined;         /* inlined into the next (outer) frame */
+    bool inlined; /* inlined into the next (outer) frame */
 } hg_sym_frame_t;
 
 typedef struct hg_sym_options {
     /* Where to look for debug files: ';'-separated entries in _NT_SYMBOL_PATH syntax (plain
      * directories, srv*CACHE*STORE, cache*DIR). NULL: $_NT_SYMBOL_PATH, else none. */
     const char *symbol_path;
-    bool demangle;         /* C++ names demangled (default true) */
-    bool no_debug_files;   /* module+offset only: do not open any file */
+    bool demangle;       /* C++ names demangled (default true) */
+    bool no_debug_files; /* module+offset only: do not open any file */
 } hg_sym_options_t;
 
 void hg_sym_options_init(hg_sym_options_t *opt);

@@ -51,10 +51,14 @@ const char *hg_anomaly_description(int kind) {
 
 const char *hg_severity_name(int severity) {
     switch (severity) {
-    case HG_SEV_INFO: return "info";
-    case HG_SEV_WARNING: return "warning";
-    case HG_SEV_ERROR: return "error";
-    default: return "none";
+    case HG_SEV_INFO:
+        return "info";
+    case HG_SEV_WARNING:
+        return "warning";
+    case HG_SEV_ERROR:
+        return "error";
+    default:
+        return "none";
     }
 }
 

@@ -77,8 +77,8 @@ typedef enum hg_allocator {
 typedef struct hg_process_info {
     uint32_t pid;
     uint32_t parent_pid;
-    const char *name;    /* may be NULL */
-    const char *cmdline; /* may be NULL */
+    const char *name;     /* may be NULL */
+    const char *cmdline;  /* may be NULL */
     uint8_t pointer_size; /* 4 or 8; 0 = the trace's default */
     uint8_t allocator;    /* hg_allocator_t */
 } hg_process_info_t;
@@ -112,11 +112,11 @@ typedef struct hg_alloc_stats {
 
 /* What a reader knows about the whole trace, told once before the first event. */
 typedef struct hg_trace_info {
-    const char *format;         /* "hgt", "text", "etl", ... */
-    uint64_t start_wall_ns;     /* Unix time (ns) of ts 0; 0 when unknown */
-    uint64_t duration_hint_ns;  /* expected length; 0 when unknown (sizes the timeline) */
-    uint8_t pointer_size;       /* default for processes that do not say; 0 = 8 */
-    bool lost_counts_known;     /* the recorder reports lost events (HG_EV_LOST) reliably */
+    const char *format;        /* "hgt", "text", "etl", ... */
+    uint64_t start_wall_ns;    /* Unix time (ns) of ts 0; 0 when unknown */
+    uint64_t duration_hint_ns; /* expected length; 0 when unknown (sizes the timeline) */
+    uint8_t pointer_size;      /* default for processes that do not say; 0 = 8 */
+    bool lost_counts_known;    /* the recorder reports lost events (HG_EV_LOST) reliably */
 } hg_trace_info_t;
 
 /* The stream a reader produces. Every callback returns 0 to go on, or a negative HG_E... code
@@ -142,6 +142,19 @@ typedef struct hg_sink {
 } hg_sink_t;
 
 #define HG_MAX_FRAMES 256 /* deeper stacks are cut to their innermost frames */
+
+/* Gives frame arrays dense ids (1, 2, ... in order of first appearance), for readers whose
+ * input carries a stack with each event rather than stack ids. Memory grows with the number of
+ * distinct stacks. */
+typedef struct hg_stack_interner hg_stack_interner_t;
+
+hg_stack_interner_t *hg_stack_interner_new(void); /* NULL when out of memory */
+void hg_stack_interner_free(hg_stack_interner_t *si);
+/* The id of frames[0..nframes); *is_new tells whether it was first seen now (the reader then
+ * defines it through its sink). Returns 0 when out of memory or out of ids. */
+uint32_t hg_stack_interner_intern(hg_stack_interner_t *si, const uint64_t *frames, uint32_t nframes,
+                                  bool *is_new);
+uint32_t hg_stack_interner_count(const hg_stack_interner_t *si);
 
 /* ---- anomalies ---------------------------------------------------------------------------- */
 
@@ -187,19 +200,19 @@ int hg_severity_parse(const char *s);
 typedef struct hg_tracker hg_tracker_t;
 
 typedef struct hg_tracker_options {
-    bool window;              /* lifetime classes for [window_t0_ns, window_t1_ns] */
+    bool window; /* lifetime classes for [window_t0_ns, window_t1_ns] */
     uint64_t window_t0_ns;
     uint64_t window_t1_ns;
-    uint64_t settle_ns;       /* allocations before this time are not counted as leaks */
-    uint64_t cluster_gap_bytes;   /* fragmentation cluster split (default 1 MiB) */
-    uint32_t max_samples;         /* timeline samples kept (default 128) */
-    uint64_t sample_interval_ns;  /* first sampling interval (default: from the duration hint) */
-    uint64_t extreme_size_32;     /* A8 cap for 32-bit processes (default 2^31) */
-    uint64_t extreme_size_64;     /* A8 cap for 64-bit processes (default 2^36) */
-    uint32_t recent_frees;        /* double-free memory per process (default 16384) */
-    bool pid_filter_set;          /* only this pid */
+    uint64_t settle_ns;          /* allocations before this time are not counted as leaks */
+    uint64_t cluster_gap_bytes;  /* fragmentation cluster split (default 1 MiB) */
+    uint32_t max_samples;        /* timeline samples kept (default 128) */
+    uint64_t sample_interval_ns; /* first sampling interval (default: from the duration hint) */
+    uint64_t extreme_size_32;    /* A8 cap for 32-bit processes (default 2^31) */
+    uint64_t extreme_size_64;    /* A8 cap for 64-bit processes (default 2^36) */
+    uint32_t recent_frees;       /* double-free memory per process (default 16384) */
+    bool pid_filter_set;         /* only this pid */
     uint32_t pid_filter;
-    const char *process_filter;   /* only processes with this name (basename, case-insensitive) */
+    const char *process_filter; /* only processes with this name (basename, case-insensitive) */
 } hg_tracker_options_t;
 
 /* Fills opt with the defaults above. */
@@ -239,29 +252,29 @@ typedef struct hg_totals {
 } hg_totals_t;
 
 typedef struct hg_trace_quality {
-    uint64_t events;                  /* events read (all kinds) */
+    uint64_t events; /* events read (all kinds) */
     uint64_t events_by_kind[HG_EV_KIND_MAX + 1];
-    uint64_t filtered_events;         /* dropped by --pid / --process */
-    uint64_t unmatched_frees;         /* frees and reallocs of unknown blocks (A1 + A2 + A6) */
-    uint64_t failed_allocations;      /* allocations that returned address 0 */
+    uint64_t filtered_events;    /* dropped by --pid / --process */
+    uint64_t unmatched_frees;    /* frees and reallocs of unknown blocks (A1 + A2 + A6) */
+    uint64_t failed_allocations; /* allocations that returned address 0 */
     uint64_t lost_events, lost_buffers;
     bool lost_counts_known;
     bool truncated;
     char truncated_reason[256];
-    bool incomplete;                  /* lost > 0 or truncated */
+    bool incomplete; /* lost > 0 or truncated */
     uint64_t first_ts_ns, last_ts_ns;
     uint64_t start_wall_ns;
     uint64_t stacks_defined;
-    uint64_t stacks_undefined;        /* referenced by events, never defined */
+    uint64_t stacks_undefined; /* referenced by events, never defined */
     uint64_t markers;
     uint64_t settle_ignored_blocks, settle_ignored_bytes; /* allocations before --settle */
-    uint64_t out_of_order_events;     /* timestamps that went backwards (kept, clamped) */
+    uint64_t out_of_order_events; /* timestamps that went backwards (kept, clamped) */
 } hg_trace_quality_t;
 
 typedef struct hg_process_summary {
     uint32_t index; /* 0..count-1 */
     uint32_t pid, parent_pid;
-    uint32_t instance; /* 0 for the first process with this pid, 1 for a reused pid, ... */
+    uint32_t instance;          /* 0 for the first process with this pid, 1 for a reused pid, ... */
     const char *name, *cmdline; /* NULL when unknown */
     uint8_t pointer_size, allocator;
     bool traced_from_start, ended;
@@ -282,7 +295,7 @@ typedef struct hg_site_stats {
     uint64_t aifo_blocks, aifo_bytes; /* allocated in the window, not freed in it */
 } hg_site_stats_t;
 
-#define HG_FIT_SIZES 5
+#define HG_FIT_SIZES    5
 #define HG_HOLE_BUCKETS 64 /* bucket i: holes with 2^i <= size < 2^(i+1) */
 
 /* Fragmentation of one heap at one time (docs/heap-semantics.md §4 items 1-7). Estimates from
@@ -313,18 +326,18 @@ typedef struct hg_heap_summary {
     uint64_t create_ts_ns, destroy_ts_ns;
     uint64_t allocs, frees, alloc_bytes;
     uint64_t peak_live_bytes, peak_live_ts_ns, peak_live_blocks;
-    uint64_t max_span_bytes; /* over the timeline samples and the final figure */
-    double peak_ratio;       /* max span / max live - 1 (item 8) */
+    uint64_t max_span_bytes;   /* over the timeline samples and the final figure */
+    double peak_ratio;         /* max span / max live - 1 (item 8) */
     uint64_t source_allocs[8]; /* allocations per Source value 0..6; [7] = other values */
     const char *growth_signal; /* item 9: "leak-like growth", "fragmentation-driven growth",
                                   "stable" or "too few samples" */
-    hg_frag_t frag; /* at the end of the trace, or just before HeapDestroy */
+    hg_frag_t frag;            /* at the end of the trace, or just before HeapDestroy */
 } hg_heap_summary_t;
 
 typedef struct hg_anomaly {
-    uint8_t kind;     /* hg_anomaly_kind_t */
-    uint8_t variant;  /* A8: 0 = too large, 1 = zero size; otherwise 0 */
-    uint8_t severity; /* settled at finish (demotions applied) */
+    uint8_t kind;      /* hg_anomaly_kind_t */
+    uint8_t variant;   /* A8: 0 = too large, 1 = zero size; otherwise 0 */
+    uint8_t severity;  /* settled at finish (demotions applied) */
     uint32_t stack_id; /* the site that allocated the block; 0 = no stack */
     uint64_t count;
     struct {
@@ -346,12 +359,16 @@ typedef struct hg_lifetime {
 } hg_lifetime_t;
 
 /* One timeline point for one heap of one process. Cumulative counters let any two samples
- * give the share of slow-path allocations between them. */
+ * give the share of slow-path allocations between them. Live figures are exact at every
+ * sample; span and holes need a walk of the live set, which is done only when enough events
+ * have passed since the last walk to pay for it (at most one block visited per event), so a
+ * huge live set with few events has samples with measured = false. */
 typedef struct hg_sample {
     uint64_t ts_ns;
     uint32_t process; /* process index */
     uint32_t heap;    /* heap index within the process */
     uint64_t live_bytes, live_blocks;
+    bool measured; /* span_bytes, free_bytes, largest_hole and external are valid */
     uint64_t span_bytes, free_bytes, largest_hole;
     double external;
     uint64_t allocs_total, slow_allocs_total; /* cumulative */
@@ -376,8 +393,7 @@ typedef int (*hg_heap_cb)(void *ud, const hg_heap_summary_t *heap);
 typedef int (*hg_anomaly_cb)(void *ud, const hg_anomaly_t *anomaly);
 int hg_tracker_visit_sites(const hg_tracker_t *t, size_t process, hg_site_cb cb, void *ud);
 int hg_tracker_visit_heaps(const hg_tracker_t *t, size_t process, hg_heap_cb cb, void *ud);
-int hg_tracker_visit_anomalies(const hg_tracker_t *t, size_t process, hg_anomaly_cb cb,
-                               void *ud);
+int hg_tracker_visit_anomalies(const hg_tracker_t *t, size_t process, hg_anomaly_cb cb, void *ud);
 void hg_tracker_lifetime(const hg_tracker_t *t, size_t process, hg_lifetime_t *out);
 
 /* The frames of a stack (innermost first), or NULL with *nframes = 0 when never defined. */

@@ -42,11 +42,16 @@ hg_format_t hg_format_detect(const uint8_t *head, size_t n) {
 
 const char *hg_format_name(hg_format_t fmt) {
     switch (fmt) {
-    case HG_FMT_HGT: return "hgt";
-    case HG_FMT_TEXT: return "text";
-    case HG_FMT_ETL: return "etl";
-    case HG_FMT_XPERF: return "xperf";
-    default: return "unknown";
+    case HG_FMT_HGT:
+        return "hgt";
+    case HG_FMT_TEXT:
+        return "text";
+    case HG_FMT_ETL:
+        return "etl";
+    case HG_FMT_XPERF:
+        return "xperf";
+    default:
+        return "unknown";
     }
 }
 
@@ -55,9 +60,12 @@ typedef int (*reader_fn)(FILE *, const char *, uint64_t, hg_sink_t, const hg_rea
 
 static reader_fn reader_for(hg_format_t fmt) {
     switch (fmt) {
-    case HG_FMT_HGT: return hg_hgt_read;
-    case HG_FMT_TEXT: return hg_text_read;
-    default: return NULL;
+    case HG_FMT_HGT:
+        return hg_hgt_read;
+    case HG_FMT_TEXT:
+        return hg_text_read;
+    default:
+        return NULL;
     }
 }
 
@@ -69,8 +77,7 @@ int hg_read_file(const char *path, hg_sink_t sink, const hg_read_options_t *opt,
         return hg_error_set(err, HG_EIO, "%s: cannot open: %s", path, strerror(errno));
     }
     struct stat st;
-    uint64_t size = (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode)) ? (uint64_t)st.st_size
-                                                                          : 0;
+    uint64_t size = (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode)) ? (uint64_t)st.st_size : 0;
     uint8_t head[HG_DETECT_BYTES];
     size_t n = fread(head, 1, sizeof head, fp);
     int rc;

@@ -1,0 +1,115 @@
+/* liveset.c - a process's live blocks, indexed by address.
+ *
+ * A JudyL maps each live block's address to its 24-byte record. Records come from a slab of
+ * fixed chunks (they never move, so the JudyL value can hold a plain pointer) with a free list
+ * of released records: no malloc per block, and memory per live block stays near 24 bytes plus
+ * Judy's index (STYLE.md: a few bytes per key for clustered addresses, about 21 for random). */
+#include "tracker_priv.h"
+
+#include <string.h>
+
+#define CHUNK_BLOCKS 4096
+
+void hg__block_set(hg__block_t *b, uint64_t size, unsigned flags, uint32_t heap, unsigned source) {
+    if (size > HG__SIZE_MAX) {
+        size = HG__SIZE_MAX; /* absurd sizes are flagged by A8; the record keeps the cap */
+    }
+    b->size_flags = size | ((uint64_t)(flags & 0xffu) << HG__SIZE_BITS);
+    b->heap_source = (heap & 0xffffffu) | ((uint32_t)(source & 0xffu) << 24);
+}
+
+void hg__live_init(hg__liveset_t *ls) {
+    memset(ls, 0, sizeof *ls);
+}
+
+void hg__live_clear(hg__liveset_t *ls) {
+    JudyLFreeArray(&ls->judy, PJE0);
+    for (size_t i = 0; i < ls->nchunks; i++) {
+        hg_free(ls->chunks[i]);
+    }
+    hg_free(ls->chunks);
+    hg__live_init(ls);
+}
+
+static hg__block_t *slab_take(hg__liveset_t *ls) {
+    if (ls->free_list) {
+        hg__block_t *b = ls->free_list;
+        ls->free_list = (hg__block_t *)(uintptr_t)b->size_flags;
+        return b;
+    }
+    if (ls->nchunks == 0 || ls->used_in_last == CHUNK_BLOCKS) {
+        hg__block_t **chunks = hg_realloc(ls->chunks, (ls->nchunks + 1) * sizeof *chunks);
+        if (!chunks) {
+            return NULL;
+        }
+        ls->chunks = chunks;
+        chunks[ls->nchunks] = hg_malloc(CHUNK_BLOCKS * sizeof(hg__block_t));
+        if (!chunks[ls->nchunks]) {
+            return NULL;
+        }
+        ls->nchunks++;
+        ls->used_in_last = 0;
+    }
+    return &ls->chunks[ls->nchunks - 1][ls->used_in_last++];
+}
+
+static void slab_give(hg__liveset_t *ls, hg__block_t *b) {
+    b->size_flags = (uint64_t)(uintptr_t)ls->free_list;
+    ls->free_list = b;
+}
+
+hg__block_t *hg__live_get(const hg__liveset_t *ls, uint64_t addr) {
+    PWord_t v = (PWord_t)JudyLGet(ls->judy, (Word_t)addr, PJE0);
+    return v ? (hg__block_t *)*v : NULL;
+}
+
+hg__block_t *hg__live_insert(hg__liveset_t *ls, uint64_t addr) {
+    hg__block_t *b = slab_take(ls);
+    if (!b) {
+        return NULL;
+    }
+    PWord_t v = (PWord_t)JudyLIns(&ls->judy, (Word_t)addr, PJE0);
+    if (v == PJERR) {
+        slab_give(ls, b);
+        return NULL;
+    }
+    memset(b, 0, sizeof *b);
+    *v = (Word_t)b;
+    ls->count++;
+    return b;
+}
+
+void hg__live_remove(hg__liveset_t *ls, uint64_t addr, hg__block_t *b) {
+    JudyLDel(&ls->judy, (Word_t)addr, PJE0);
+    slab_give(ls, b);
+    ls->count--;
+}
+
+hg__block_t *hg__live_at_or_before(const hg__liveset_t *ls, uint64_t key, uint64_t *addr) {
+    Word_t k = (Word_t)key;
+    PWord_t v = (PWord_t)JudyLLast(ls->judy, &k, PJE0);
+    if (!v) {
+        return NULL;
+    }
+    *addr = k;
+    return (hg__block_t *)*v;
+}
+
+hg__block_t *hg__live_first(const hg__liveset_t *ls, uint64_t *addr) {
+    Word_t k = (Word_t)*addr;
+    PWord_t v = (PWord_t)JudyLFirst(ls->judy, &k, PJE0);
+    *addr = k;
+    return v ? (hg__block_t *)*v : NULL;
+}
+
+hg__block_t *hg__live_next(const hg__liveset_t *ls, uint64_t *addr) {
+    Word_t k = (Word_t)*addr;
+    PWord_t v = (PWord_t)JudyLNext(ls->judy, &k, PJE0);
+    *addr = k;
+    return v ? (hg__block_t *)*v : NULL;
+}
+
+uint64_t hg__live_memory(const hg__liveset_t *ls) {
+    return (uint64_t)JudyLMemUsed(ls->judy) +
+           (uint64_t)ls->nchunks * CHUNK_BLOCKS * sizeof(hg__block_t);
+}
