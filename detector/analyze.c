@@ -1,0 +1,104 @@
+/* analyze.c - `heapgate analyze`: every input is read into its own tracker and symbolizer,
+ * added to one report (sites merged by identity), then suppressions, the gate and the outputs.
+ * Exit status: 0 pass, 1 gate failed, 2 usage or input error (nothing written then). */
+#include "detector_priv.h"
+
+#include <string.h>
+
+static void print_error(const hg_error_t *err) {
+    fprintf(stderr, "heapgate: %s\n", err->msg[0] ? err->msg : hg_strerror(err->code));
+}
+
+static int note_truncation(hg_report_t *r, hg_tracker_t *t, const hg_input_result_t *res) {
+    fprintf(stderr, "heapgate: warning: %s\n", res->warning);
+    hg_tracker_mark_truncated(t, res->warning);
+    return hg_report_add_warning(r, res->warning);
+}
+
+/* Reads one input and adds it to the report through b. */
+static int analyze_input(const hg_analyze_opts_t *o, const char *path, hg_report_t *r,
+                         hg_builder_t *b, hg_error_t *err) {
+    hg_tracker_t *t = hg_tracker_new(&o->tracker);
+    hg_symbolizer_t *sym = t ? hg_sym_open(&o->sym, err) : NULL;
+    hg_input_result_t res;
+    int rc = sym ? 0 : hg_error_set(err, HG_ENOMEM, "out of memory");
+    if (!rc) {
+        rc = hg__ingest(path, t, sym, hg__progress_wanted(o->progress), &res, err);
+    }
+    if (!rc && res.truncated) {
+        rc = note_truncation(r, t, &res);
+    }
+    if (!rc) {
+        rc = hg_tracker_finish(t);
+    }
+    if (!rc) {
+        rc = hg__builder_add(b, t, sym, path, hg_format_name(res.format),
+                             o->tracker.cluster_gap_bytes);
+    }
+    if (rc == HG_ENOMEM && !err->msg[0]) {
+        hg_error_set(err, rc, "%s: out of memory", path);
+    }
+    hg_sym_close(sym);
+    hg_tracker_free(t);
+    return rc;
+}
+
+static int load_suppressions(const hg_analyze_opts_t *o, hg_suppressions_t *s,
+                             hg_error_t *err) {
+    for (size_t i = 0; i < o->nsuppression_files; i++) {
+        int rc = hg__suppressions_load(s, o->suppression_files[i], err);
+        if (rc) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int build_report(const hg_analyze_opts_t *o, hg_report_t *r, const hg_trim_t *trim,
+                        hg_error_t *err) {
+    hg_builder_t *b = hg__builder_new(r, trim);
+    int rc = b ? 0 : hg_error_set(err, HG_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < o->ninputs; i++) {
+        rc = analyze_input(o, o->inputs[i], r, b, err);
+    }
+    hg__builder_free(b);
+    return rc;
+}
+
+static int finish_report(const hg_analyze_opts_t *o, hg_report_t *r, hg_suppressions_t *s,
+                         hg_error_t *err) {
+    r->tool_version = hg_strdup(hg__version());
+    hg_report_sort(r);
+    int rc = r->tool_version ? hg__suppressions_apply(s, r) : HG_ENOMEM;
+    if (!rc) {
+        rc = hg__gate_evaluate(&o->gate, r);
+    }
+    return rc ? hg_error_set(err, rc, "out of memory while building the report") : 0;
+}
+
+int hg__analyze_run(hg_analyze_opts_t *o, FILE *default_stream) {
+    hg_error_t err;
+    hg_error_clear(&err);
+    hg_report_t *r = hg_report_new();
+    hg_suppressions_t *s = hg__suppressions_new();
+    hg_trim_t *trim = hg__trim_new(o->trim_patterns, o->ntrim_patterns, o->no_default_trim);
+    int rc = r && s && trim ? load_suppressions(o, s, &err)
+                            : hg_error_set(&err, HG_ENOMEM, "out of memory");
+    if (!rc) {
+        rc = build_report(o, r, trim, &err);
+    }
+    if (!rc) {
+        rc = finish_report(o, r, s, &err);
+    }
+    if (!rc) {
+        rc = hg__write_outputs(o, r, default_stream, &err);
+    }
+    int status = rc ? HG_EXIT_ERROR : r->gate.passed ? HG_EXIT_PASS : HG_EXIT_GATE_FAILED;
+    if (rc) {
+        print_error(&err);
+    }
+    hg__trim_free(trim);
+    hg__suppressions_free(s);
+    hg_report_free(r);
+    return status;
+}
