@@ -448,10 +448,15 @@ static void put_sample(jw_t *w, const hg_report_t *r, const hg_rsample_t *s) {
     jw_hex(w, "heap", s->heap);
     jw_u64(w, "live_bytes", s->live_bytes);
     jw_u64(w, "live_blocks", s->live_blocks);
-    jw_u64(w, "span_bytes", s->span_bytes);
-    jw_u64(w, "free_bytes", s->free_bytes);
-    jw_u64(w, "largest_hole", s->largest_hole);
-    jw_double(w, "external", s->external);
+    jw_bool(w, "measured", s->measured);
+    jw_u64_known(w, "span_bytes", s->span_bytes, s->measured);
+    jw_u64_known(w, "free_bytes", s->free_bytes, s->measured);
+    jw_u64_known(w, "largest_hole", s->largest_hole, s->measured);
+    if (s->measured) {
+        jw_double(w, "external", s->external);
+    } else {
+        jw_null(w, "external");
+    }
     jw_u64(w, "allocs_total", s->allocs_total);
     jw_u64(w, "slow_allocs_total", s->slow_allocs_total);
     jw_close(w, '}');

@@ -316,6 +316,7 @@ static bool add_series(hg_report_t *r) {
                             .heap = 0x20a1b2c0000,
                             .live_bytes = 1000u * (i + 1),
                             .live_blocks = i + 1,
+                            .measured = i < 2,
                             .span_bytes = 4096u * (i + 1),
                             .free_bytes = 96u * (i + 1),
                             .largest_hole = 64,

@@ -168,10 +168,20 @@ static const char *const K_FRAG[] = {"ts_ns",
                                      NULL};
 static const char *const K_SOURCES[] = {"na",      "lookaside", "lfh",   "main", "slow",
                                         "invalid", "segment",   "other", NULL};
-static const char *const K_SAMPLE[] = {
-    "ts_ns",        "process",           "pid",        "heap",         "live_bytes",
-    "live_blocks",  "span_bytes",        "free_bytes", "largest_hole", "external",
-    "allocs_total", "slow_allocs_total", NULL};
+static const char *const K_SAMPLE[] = {"ts_ns",
+                                       "process",
+                                       "pid",
+                                       "heap",
+                                       "live_bytes",
+                                       "live_blocks",
+                                       "measured",
+                                       "span_bytes",
+                                       "free_bytes",
+                                       "largest_hole",
+                                       "external",
+                                       "allocs_total",
+                                       "slow_allocs_total",
+                                       NULL};
 static const char *const K_STATS[] = {"process",       "pid",          "ts_ns",
                                       "arena_bytes",   "in_use_bytes", "free_bytes",
                                       "mmapped_bytes", "rss_bytes",    NULL};
@@ -336,6 +346,7 @@ Test(json, series_and_trace_vocabulary) {
     check_keys(item(j, "timeline", 0), "timeline[0]", K_SAMPLE);
     check_null(item(j, "timeline", 2), "pid"); /* process index outside the report */
     check_null(item(j, "timeline", 1), "external");
+    check_null(item(j, "timeline", 2), "span_bytes"); /* not measured */
     check_keys(item(j, "allocator_stats", 1), "allocator_stats[1]", K_STATS);
     check_null(item(j, "allocator_stats", 1), "rss_bytes");
     check_int(item(j, "allocator_stats", 1), "pid", 5678);
