@@ -96,7 +96,7 @@ char *hg_strndup(const char *s, size_t n) {
 }
 
 char *hg_strdup(const char *s) {
-    return hg_strndup(s, SIZE_MAX);
+    return hg_strndup(s, strlen(s));
 }
 
 hg_mem_stats_t hg_mem_stats(void) {
