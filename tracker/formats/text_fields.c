@@ -150,13 +150,17 @@ static int lowest_bit(uint64_t m) {
     return __builtin_ctzll(m);
 }
 
-/* "pid=, tid=, heap=" for the keys in mask. */
-static const char *key_list(uint64_t mask, char *buf, size_t cap) {
+static int key_type(const hg__text_rec_t *rec, int k) {
+    return k == HG__TK_MMAPPED && rec->id == HG__TR_STATS ? T_BYTES : keys[k].type;
+}
+
+/* "pid=, tid=, heap=" for the keys in mask (flags without '='). */
+static const char *key_list(const hg__text_rec_t *rec, uint64_t mask, char *buf, size_t cap) {
     size_t n = 0;
     buf[0] = '\0';
     for (; mask && n < cap; mask &= mask - 1) {
         int k = lowest_bit(mask);
-        const char *fmt = keys[k].type == T_FLAG ? "%s%s" : "%s%s=";
+        const char *fmt = key_type(rec, k) == T_FLAG ? "%s%s" : "%s%s=";
         n += (size_t)snprintf(buf + n, cap - n, fmt, n ? ", " : "", keys[k].name);
     }
     return buf;
@@ -174,7 +178,7 @@ static int find_any_key(const char *name, size_t len) {
 static int fail_key(const hg__text_src_t *src, const hg__text_rec_t *rec,
                     const hg__text_tok_t *tok) {
     char list[400];
-    key_list(rec->allowed, list, sizeof list);
+    key_list(rec, rec->allowed, list, sizeof list);
     int len = (int)(tok->key_len < SHOWN ? tok->key_len : SHOWN);
     if (!tok->val && find_any_key(tok->text, tok->key_len) < 0) {
         return hg__text_fail(src, tok->text, "unexpected word '%.*s' (%s takes %s)", len, tok->text,
@@ -292,10 +296,6 @@ static int typed_value(int type, int k, const hg__text_tok_t *tok, hg__text_fiel
     }
 }
 
-static int key_type(const hg__text_rec_t *rec, int k) {
-    return k == HG__TK_MMAPPED && rec->id == HG__TR_STATS ? T_BYTES : keys[k].type;
-}
-
 static int parse_value(const hg__text_src_t *src, const hg__text_rec_t *rec, int k,
                        const hg__text_tok_t *tok, hg__text_fields_t *f) {
     int type = key_type(rec, k);
@@ -392,7 +392,7 @@ static int check_record(const hg__text_src_t *src, const hg__text_rec_t *rec, co
     if (rec->any_of && !(f->seen & rec->any_of)) {
         char list[400];
         return hg__text_fail(src, at, "%s needs at least one of %s", rec->name,
-                             key_list(rec->any_of, list, sizeof list));
+                             key_list(rec, rec->any_of, list, sizeof list));
     }
     return rec->id == HG__TR_MODULE ? check_pdb(src, f) : 0;
 }

@@ -1,12 +1,13 @@
 /* text_read.c - hg_text_read: reads a text trace (docs/text-format.md) line by line and hands
  * each line to the parser and the sink.
  *
- * The stream is read in 256 KiB blocks into one buffer; lines are found with memchr and parsed
- * in place (the tokenizer writes NUL terminators into the buffer), so memory stays bounded
- * whatever the file's length. A line may not exceed HG_TEXT_MAX_LINE bytes. A line starts with
- * an event time (a digit or '.') or a directive word; the first meaningful line must be the
- * header "hgtrace 1". A last line without a newline is read like any other: a text trace cannot
- * tell that it was cut short, so hg_read_result_t.truncated is never set. */
+ * The stream is read in blocks of up to 256 KiB into one buffer (smaller for small inputs, grown
+ * when a line needs it); lines are found with memchr and parsed in place (the tokenizer writes
+ * NUL terminators into the buffer), so memory stays bounded whatever the file's length. A line may
+ * not exceed HG_TEXT_MAX_LINE bytes. A line starts with an event time (a digit or '.') or a
+ * directive word; the first meaningful line must be the header "hgtrace 1". A last line without a
+ * newline is read like any other: a text trace cannot tell that it was cut short, so
+ * hg_read_result_t.truncated is never set. */
 #include "text_read.h"
 
 #include <errno.h>
@@ -14,10 +15,12 @@
 
 #define HG_TEXT_MAX_LINE 65536        /* bytes, not counting the line end */
 #define BLOCK_BYTES      (256 * 1024) /* must exceed HG_TEXT_MAX_LINE + 2 */
+#define MIN_BLOCK_BYTES  4096
 
 typedef struct line_source {
     FILE *fp;
-    char *buf;        /* BLOCK_BYTES + 1 (a spare byte for the last line's terminator) */
+    char *buf;        /* cap + 1 bytes (a spare byte for the last line's terminator) */
+    size_t cap;       /* MIN_BLOCK_BYTES .. BLOCK_BYTES */
     size_t pos, len;  /* unread bytes are buf[pos..len) */
     uint64_t buf_off; /* stream offset of buf[0] */
     bool eof;
@@ -31,6 +34,29 @@ static void report_progress(const line_source_t *ls) {
     }
 }
 
+/* A buffer of about the input's size (when known), at most BLOCK_BYTES: small traces, such as
+ * tests and fuzz inputs, do not pay for a big block. */
+static int alloc_buffer(line_source_t *ls) {
+    ls->cap =
+        ls->size_bytes && ls->size_bytes < BLOCK_BYTES ? (size_t)ls->size_bytes + 1 : BLOCK_BYTES;
+    ls->cap = ls->cap < MIN_BLOCK_BYTES ? MIN_BLOCK_BYTES : ls->cap;
+    ls->buf = hg_malloc(ls->cap + 1);
+    return ls->buf ? 0 : HG_ENOMEM;
+}
+
+/* Called with a full buffer that holds no whole line (len <= HG_TEXT_MAX_LINE + 1 < cap). */
+static int grow(line_source_t *ls, hg__text_reader_t *r) {
+    size_t cap = ls->cap * 4 < BLOCK_BYTES ? ls->cap * 4 : BLOCK_BYTES;
+    char *buf = hg_realloc(ls->buf, cap + 1);
+    if (!buf) {
+        return hg_error_set(r->src.err, HG_ENOMEM, "%s:%llu: out of memory for a line", r->src.name,
+                            (unsigned long long)r->src.line_no + 1);
+    }
+    ls->buf = buf;
+    ls->cap = cap;
+    return 0;
+}
+
 /* Moves the unread bytes to the front and reads more after them. */
 static int fill(line_source_t *ls, hg__text_reader_t *r) {
     report_progress(ls);
@@ -38,7 +64,10 @@ static int fill(line_source_t *ls, hg__text_reader_t *r) {
     ls->buf_off += ls->pos;
     ls->len -= ls->pos;
     ls->pos = 0;
-    size_t n = fread(ls->buf + ls->len, 1, BLOCK_BYTES - ls->len, ls->fp);
+    if (ls->len == ls->cap && grow(ls, r) < 0) {
+        return HG_ENOMEM;
+    }
+    size_t n = fread(ls->buf + ls->len, 1, ls->cap - ls->len, ls->fp);
     ls->len += n;
     if (n == 0 && ferror(ls->fp)) {
         return hg_error_set(r->src.err, HG_EIO, "%s:%llu: cannot read: %s", r->src.name,
@@ -114,6 +143,17 @@ static int parse_header(hg__text_reader_t *r, hg__text_lex_t *lx, const hg__text
     return 0;
 }
 
+#define EVENT_KINDS "alloc, realloc, free, heap-create, heap-destroy, start, end, lost, mark, stats"
+
+static int fail_kind(hg__text_reader_t *r, const hg__text_tok_t *kind, const char *eol) {
+    if (!kind) {
+        return hg__text_fail(&r->src, eol, "expected an event kind after the time (%s)",
+                             EVENT_KINDS);
+    }
+    return hg__text_fail(&r->src, kind->text, "unknown event kind '%.*s' (expected %s)",
+                         (int)(kind->len < 40 ? kind->len : 40), kind->text, EVENT_KINDS);
+}
+
 static int parse_event(hg__text_reader_t *r, hg__text_lex_t *lx, const hg__text_tok_t *first) {
     uint64_t ts_ns;
     hg__text_tok_t kind;
@@ -124,9 +164,7 @@ static int parse_event(hg__text_reader_t *r, hg__text_lex_t *lx, const hg__text_
     const hg__text_rec_t *rec =
         rc && !kind.val ? hg__text_rec_find(kind.text, kind.len, true) : NULL;
     if (!rec) {
-        return hg__text_fail(&r->src, rc ? kind.text : lx->end,
-                             "expected an event kind after the time: alloc, realloc, free, "
-                             "heap-create, heap-destroy, start, end, lost, mark or stats");
+        return fail_kind(r, rc ? &kind : NULL, lx->end);
     }
     rc = hg__text_parse_fields(lx, &r->src, rec, kind.text, &r->dflt, &r->f);
     return rc < 0 ? rc : hg__text_deliver_event(r, rec, ts_ns);
@@ -210,10 +248,10 @@ static void reader_init(hg__text_reader_t *r, const char *name, hg_sink_t sink, 
 int hg_text_read(FILE *fp, const char *name, uint64_t size_bytes, hg_sink_t sink,
                  const hg_read_options_t *opt, hg_read_result_t *res, hg_error_t *err) {
     hg__text_reader_t *r = hg_malloc(sizeof *r);
-    line_source_t ls = {fp, hg_malloc(BLOCK_BYTES + 1), 0, 0, 0, false, opt, size_bytes};
+    line_source_t ls = {fp, NULL, 0, 0, 0, 0, false, opt, size_bytes};
     memset(res, 0, sizeof *res);
     res->format = HG_FMT_TEXT;
-    if (!r || !ls.buf) {
+    if (!r || alloc_buffer(&ls) < 0) {
         hg_free(r);
         hg_free(ls.buf);
         return hg_error_set(err, HG_ENOMEM, "%s: out of memory", name ? name : "(text trace)");
