@@ -128,7 +128,8 @@ static const hg__text_rec_t directive_recs[] = {
 static const hg__text_rec_t *find_in(const hg__text_rec_t *recs, size_t n, const char *word,
                                      size_t len) {
     for (size_t i = 0; i < n; i++) {
-        if (strncmp(recs[i].name, word, len) == 0 && recs[i].name[len] == '\0') {
+        if (recs[i].name[0] == word[0] && strncmp(recs[i].name, word, len) == 0 &&
+            recs[i].name[len] == '\0') {
             return &recs[i];
         }
     }
@@ -205,7 +206,7 @@ static int source_value(const char *s, size_t n, uint64_t *out) {
     static const char *const names[] = {NULL,   "lookaside", "lfh",    "main",
                                         "slow", "invalid",   "segment"};
     for (size_t i = 1; i < sizeof names / sizeof names[0]; i++) {
-        if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0) {
+        if (names[i][0] == s[0] && strncmp(names[i], s, n) == 0 && names[i][n] == '\0') {
             *out = i;
             return 0;
         }
@@ -325,7 +326,8 @@ static int parse_value(const hg__text_src_t *src, const hg__text_rec_t *rec, int
 static int find_key(uint64_t allowed, const char *name, size_t len) {
     for (; allowed; allowed &= allowed - 1) {
         int k = lowest_bit(allowed);
-        if (keys[k].len == len && memcmp(keys[k].name, name, len) == 0) {
+        if (keys[k].len == len && keys[k].name[0] == name[0] &&
+            memcmp(keys[k].name, name, len) == 0) {
             return k;
         }
     }

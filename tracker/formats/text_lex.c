@@ -74,22 +74,25 @@ static int lex_quoted(hg__text_lex_t *lx, const hg__text_src_t *src, char *q, hg
     return 1;
 }
 
-/* Scans a bare word or an unquoted key=value from lx->p. */
+/* Scans a bare word or an unquoted key=value from lx->p. The inner loop runs over word bytes
+ * only; *lx->end is NUL (a control byte), so it needs no bounds check. */
 static int lex_word(hg__text_lex_t *lx, const hg__text_src_t *src, hg__text_tok_t *tok) {
     char *p = lx->p, *eq = NULL;
-    for (; p < lx->end; p++) {
+    for (;; p++) {
+        while (CLS(*p) == C_WORD) {
+            p++;
+        }
         int c = CLS(*p);
-        if (c == C_SPACE) {
+        if (c == C_SPACE || p == lx->end) {
             break;
-        } else if (c == C_EQ && !eq) {
-            eq = p;
-            if (p + 1 < lx->end && p[1] == '"') {
-                tok->key_len = (size_t)(p - tok->text);
-                return lex_quoted(lx, src, p + 1, tok);
-            }
+        } else if (c == C_EQ && !eq && p[1] == '"') {
+            tok->key_len = (size_t)(p - tok->text);
+            return lex_quoted(lx, src, p + 1, tok);
+        } else if (c == C_EQ) {
+            eq = eq ? eq : p; /* a later '=' belongs to the value */
         } else if (c == C_QUOTE) {
             return hg__text_fail(src, p, "a quote may only open a value (key=\"...\")");
-        } else if (c == C_CTRL) {
+        } else {
             return fail_ctrl(src, p);
         }
     }
@@ -114,7 +117,7 @@ static int check_token(const hg__text_src_t *src, const hg__text_tok_t *tok) {
 
 int hg__text_lex_next(hg__text_lex_t *lx, const hg__text_src_t *src, hg__text_tok_t *tok) {
     char *p = lx->p;
-    while (p < lx->end && CLS(*p) == C_SPACE) {
+    while (CLS(*p) == C_SPACE) { /* stops at the NUL at lx->end */
         p++;
     }
     if (p == lx->end || *p == '#') {

@@ -96,19 +96,18 @@ static const uint64_t pow10_tab[FRAC_DIGITS + 1] = {
 
 /* The unit's size as mult * 10^exp nanoseconds. */
 static int time_unit(const char *u, size_t n, uint64_t *mult, unsigned *exp) {
-    static const struct {
-        const char *name;
-        uint64_t mult;
-        unsigned exp;
-    } units[] = {{"", 1, 9}, {"s", 1, 9}, {"ms", 1, 6}, {"us", 1, 3}, {"ns", 1, 0}, {"m", 60, 9}};
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        if (strlen(units[i].name) == n && memcmp(u, units[i].name, n) == 0) {
-            *mult = units[i].mult;
-            *exp = units[i].exp;
-            return 0;
-        }
+    *mult = 1;
+    if (n == 0 || (n == 1 && u[0] == 's')) {
+        *exp = 9;
+    } else if (n == 1 && u[0] == 'm') {
+        *mult = 60;
+        *exp = 9;
+    } else if (n == 2 && u[1] == 's' && (u[0] == 'm' || u[0] == 'u' || u[0] == 'n')) {
+        *exp = u[0] == 'm' ? 6 : u[0] == 'u' ? 3 : 0;
+    } else {
+        return HG__TEXT_BADSYNTAX;
     }
-    return HG__TEXT_BADSYNTAX;
+    return 0;
 }
 
 /* Reads ".ddd" at s (if present): the first FRAC_DIGITS digits into *frac, their count into
