@@ -902,3 +902,19 @@ Test(text, demo_example_parses) {
     cr_expect_eq(leak, 24);
     free(s);
 }
+
+Test(text, docs_first_example_parses) {
+    size_t len;
+    char *s = slurp(HG_SOURCE_DIR "/docs/text-format.md", &len);
+    s[len] = '\0';
+    char *start = strstr(s, "```\nhgtrace 1\n");
+    cr_assert_not_null(start, "no example in docs/text-format.md");
+    start += 4;
+    char *end = strstr(start, "```");
+    cr_assert_not_null(end);
+    int rc = read_n(start, (size_t)(end - start));
+    cr_assert_eq(rc, 0, "%s", ERR.msg);
+    cr_expect_str_eq(R.order, "TPMSEEEE");
+    cr_expect_eq(R.ev[3].kind, HG_EV_PROCESS_END);
+    free(s);
+}
