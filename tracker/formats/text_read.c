@@ -4,7 +4,7 @@
  * The stream is read in blocks of up to 256 KiB into one buffer (smaller for small inputs, grown
  * when a line needs it); lines are found with memchr and parsed in place (the tokenizer writes
  * NUL terminators into the buffer), so memory stays bounded whatever the file's length. A line may
- * not exceed HG_TEXT_MAX_LINE bytes. A line starts with an event time (a digit or '.') or a
+ * not exceed MAX_LINE_BYTES bytes. A line starts with an event time (a digit or '.') or a
  * directive word; the first meaningful line must be the header "hgtrace 1". A last line without a
  * newline is read like any other: a text trace cannot tell that it was cut short, so
  * hg_read_result_t.truncated is never set. */
@@ -13,9 +13,9 @@
 #include <errno.h>
 #include <string.h>
 
-#define HG_TEXT_MAX_LINE 65536        /* bytes, not counting the line end */
-#define BLOCK_BYTES      (256 * 1024) /* must exceed HG_TEXT_MAX_LINE + 2 */
-#define MIN_BLOCK_BYTES  4096
+#define MAX_LINE_BYTES  65536        /* bytes, not counting the line end */
+#define BLOCK_BYTES     (256 * 1024) /* must exceed MAX_LINE_BYTES + 2 */
+#define MIN_BLOCK_BYTES 4096
 
 typedef struct line_source {
     FILE *fp;
@@ -44,7 +44,7 @@ static int alloc_buffer(line_source_t *ls) {
     return ls->buf ? 0 : HG_ENOMEM;
 }
 
-/* Called with a full buffer that holds no whole line (len <= HG_TEXT_MAX_LINE + 1 < cap). */
+/* Called with a full buffer that holds no whole line (len <= MAX_LINE_BYTES + 1 < cap). */
 static int grow(line_source_t *ls, hg__text_reader_t *r) {
     size_t cap = ls->cap * 4 < BLOCK_BYTES ? ls->cap * 4 : BLOCK_BYTES;
     char *buf = hg_realloc(ls->buf, cap + 1);
@@ -79,8 +79,8 @@ static int fill(line_source_t *ls, hg__text_reader_t *r) {
 
 static int fail_long(hg__text_reader_t *r, char *line) {
     r->src.line = line;
-    return hg__text_fail(&r->src, line + HG_TEXT_MAX_LINE, "line is longer than %d bytes",
-                         HG_TEXT_MAX_LINE);
+    return hg__text_fail(&r->src, line + MAX_LINE_BYTES, "line is longer than %d bytes",
+                         MAX_LINE_BYTES);
 }
 
 /* The next line (without its '\n') in *line, *len. Returns 1, 0 at the end, or an error. */
@@ -95,7 +95,7 @@ static int next_line(line_source_t *ls, hg__text_reader_t *r, char **line, size_
             ls->pos += *len + (nl != NULL);
             return 1;
         }
-        if (avail > HG_TEXT_MAX_LINE + 1) { /* + 1: room for a CR */
+        if (avail > MAX_LINE_BYTES + 1) { /* + 1: room for a CR */
             r->src.line_no++;
             return fail_long(r, start);
         }
@@ -121,8 +121,7 @@ static int parse_header(hg__text_reader_t *r, hg__text_lex_t *lx, const hg__text
     int rc;
     if (!word_is(first, "hgtrace")) {
         return hg__text_fail(&r->src, first->text,
-                             "expected the header 'hgtrace 1' first, got "
-                             "'%.*s'",
+                             "expected the header 'hgtrace 1' first, got '%.*s'",
                              (int)(first->len < 40 ? first->len : 40), first->text);
     }
     if ((rc = hg__text_lex_next(lx, &r->src, &v)) <= 0 || v.val) {
@@ -131,10 +130,10 @@ static int parse_header(hg__text_reader_t *r, hg__text_lex_t *lx, const hg__text
                                       "expected a version number after 'hgtrace'");
     }
     if (!word_is(&v, "1")) {
-        return hg__text_fail(&r->src, v.text,
-                             "unsupported text trace version '%.*s' (this "
-                             "heapgate reads version 1)",
-                             (int)(v.len < 20 ? v.len : 20), v.text);
+        return hg__text_fail(
+            &r->src, v.text,
+            "unsupported text trace version '%.*s' (this heapgate reads version 1)",
+            (int)(v.len < 20 ? v.len : 20), v.text);
     }
     if ((rc = hg__text_lex_next(lx, &r->src, &v)) != 0) {
         return rc < 0 ? rc : hg__text_fail(&r->src, v.text, "unexpected text after 'hgtrace 1'");
@@ -180,12 +179,12 @@ static int parse_directive(hg__text_reader_t *r, hg__text_lex_t *lx, const hg__t
                                  : "expected an event time or one of process, module, unload, "
                                    "stack, default, trace at the start of a line");
     }
-    int rc =
-        rec->id == HG__TR_STACK
-            ? hg__text_parse_stack(lx, &r->src, first->text, &r->f)
-            : hg__text_parse_fields(
-                  lx, &r->src, rec, first->text,
-                  rec->id == HG__TR_DEFAULT || rec->id == HG__TR_TRACE ? NULL : &r->dflt, &r->f);
+    /* defaults fill in records, not the lines that set them or the trace header */
+    bool takes_defaults = rec->id != HG__TR_DEFAULT && rec->id != HG__TR_TRACE;
+    int rc = rec->id == HG__TR_STACK
+                 ? hg__text_parse_stack(lx, &r->src, first->text, &r->f)
+                 : hg__text_parse_fields(lx, &r->src, rec, first->text,
+                                         takes_defaults ? &r->dflt : NULL, &r->f);
     return rc < 0 ? rc : hg__text_deliver_directive(r, rec, first->text);
 }
 
@@ -194,7 +193,7 @@ static int parse_line(hg__text_reader_t *r, char *line, size_t len) {
     if (len > 0 && line[len - 1] == '\r') {
         len--;
     }
-    if (len > HG_TEXT_MAX_LINE) {
+    if (len > MAX_LINE_BYTES) {
         return fail_long(r, line);
     }
     if (r->src.line_no == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
