@@ -126,7 +126,8 @@ typedef struct hg_trace_info {
  * Stack ids are chosen by the reader, unique within one trace, 1..2^32-1, and should be dense
  * (small integers): the tracker indexes by them. A stack may be defined before or after the
  * events that use it (late binding, ARCHITECTURE.md), or never (its frames stay unknown).
- * Frames are return addresses, innermost (allocator side) first. */
+ * Frames are return addresses, innermost (allocator side) first. A NULL callback means "not
+ * interested": readers skip it. */
 typedef struct hg_sink_ops {
     int (*trace)(void *ctx, const hg_trace_info_t *info);
     int (*process)(void *ctx, const hg_process_info_t *info);
