@@ -31,9 +31,8 @@ static const char *const stream_name[HGT_STREAMS] = {"tags",  "times",  "context
 int hg__hgt_decoder_init(hg__hgt_decoder_t *d, hg_sink_t sink) {
     memset(d, 0, sizeof *d);
     d->sink = sink;
-    d->strings = hg_malloc(2 * (HGT_MAX_STRING + 1));
     d->frames = hg_malloc(HGT_MAX_FRAMES * sizeof *d->frames);
-    if (!d->strings || !d->frames) {
+    if (!d->frames) {
         hg__hgt_decoder_free(d);
         return HG_ENOMEM;
     }
@@ -296,6 +295,15 @@ static int meta_body(hg__hgt_decoder_t *d, hg__hgt_cursor_t *body, unsigned tag)
     }
 }
 
+/* The string scratch, allocated for the first record that has strings. */
+static int need_strings(hg__hgt_decoder_t *d, unsigned tag) {
+    if (d->strings || (tag != HGT_TAG_TRACE && tag != HGT_TAG_PROCESS && tag != HGT_TAG_MODULE)) {
+        return 0;
+    }
+    d->strings = hg_malloc(2 * (HGT_MAX_STRING + 1));
+    return d->strings ? 0 : HG_ENOMEM;
+}
+
 /* A metadata record: its body length and body come from the meta stream, read through a
  * cursor of their own. */
 static int decode_meta(hg__hgt_decoder_t *d, hg__hgt_cursor_t *meta, unsigned tag) {
@@ -309,7 +317,7 @@ static int decode_meta(hg__hgt_decoder_t *d, hg__hgt_cursor_t *meta, unsigned ta
     hg__hgt_cursor_t body = {meta->p, meta->p + len, "record body shorter than its fields",
                              &d->why};
     meta->p += len;
-    return meta_body(d, &body, tag);
+    return need_strings(d, tag) != 0 ? HG_ENOMEM : meta_body(d, &body, tag);
 }
 
 /* ---- the chunk ---------------------------------------------------------------------------- */

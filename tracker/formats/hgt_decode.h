@@ -8,7 +8,7 @@
 
 typedef struct hg__hgt_decoder {
     hg_sink_t sink;
-    char *strings;    /* scratch: two NUL-terminated strings of up to HGT_MAX_STRING bytes */
+    char *strings;    /* scratch for two strings of up to HGT_MAX_STRING bytes; lazy */
     uint64_t *frames; /* scratch: HGT_MAX_FRAMES frames */
     uint64_t records; /* records decoded so far, all chunks */
     bool ended;       /* the END record was decoded */
@@ -26,7 +26,7 @@ void hg__hgt_decoder_free(hg__hgt_decoder_t *d);
 
 /* Decodes raw[0..len), a whole chunk payload whose header declared `records` records, calling
  * the sink for each record in order. Returns 0; HG_EFORMAT with why, record and where set
- * (records before the bad one were delivered); or the nonzero value a sink callback
+ * (records before the bad one were delivered); HG_ENOMEM; or the nonzero value a sink callback
  * returned (sink_failed). */
 int hg__hgt_decode_chunk(hg__hgt_decoder_t *d, const uint8_t *raw, size_t len, uint32_t records);
 

@@ -213,8 +213,11 @@ static int unpack(reader_t *r, uint64_t at, const hg__hgt_chunk_header_t *h, con
 
 static int decode(reader_t *r, uint64_t at, const hg__hgt_chunk_header_t *h, const uint8_t *raw) {
     int rc = hg__hgt_decode_chunk(&r->dec, raw, h->raw_len, h->records);
-    if (rc != HG_EFORMAT || r->dec.sink_failed) {
+    if (rc == 0 || r->dec.sink_failed) {
         return rc;
+    }
+    if (rc == HG_ENOMEM) {
+        return hg_error_set(r->err, HG_ENOMEM, "%s: out of memory", r->name);
     }
     char what[300];
     snprintf(what, sizeof what, "chunk %u, record %u (tag at payload byte %zu): %s", h->seq,
