@@ -43,8 +43,7 @@ static int analyze_input(const hg_analyze_opts_t *o, const char *path, hg_report
     return rc;
 }
 
-static int load_suppressions(const hg_analyze_opts_t *o, hg_suppressions_t *s,
-                             hg_error_t *err) {
+static int load_suppressions(const hg_analyze_opts_t *o, hg_suppressions_t *s, hg_error_t *err) {
     for (size_t i = 0; i < o->nsuppression_files; i++) {
         int rc = hg__suppressions_load(s, o->suppression_files[i], err);
         if (rc) {

@@ -14,7 +14,7 @@
 struct hg_builder {
     hg_report_t *r;
     const hg_trim_t *trim;
-    Pvoid_t sites_by_id;     /* identity hash -> report site index + 1 */
+    Pvoid_t sites_by_id;      /* identity hash -> report site index + 1 */
     Pvoid_t anomalies_by_key; /* hash of kind, variant, site -> anomaly index + 1 */
 };
 
@@ -23,7 +23,7 @@ typedef struct adding {
     hg_builder_t *b;
     const hg_tracker_t *t;
     hg_symbolizer_t *sym;
-    size_t proc;       /* tracker's process index */
+    size_t proc;        /* tracker's process index */
     size_t report_proc; /* the same process in the report */
     bool ended;
     uint32_t pid;
@@ -60,7 +60,7 @@ static void add_totals(hg_rtotals_t *dst, const hg_rtotals_t *src) {
 }
 
 static hg_rtotals_t totals_of(const hg_totals_t *t) {
-    hg_rtotals_t r = {t->leaked_bytes,      t->leaked_blocks,   t->outstanding_bytes,
+    hg_rtotals_t r = {t->leaked_bytes,       t->leaked_blocks,  t->outstanding_bytes,
                       t->outstanding_blocks, t->released_bytes, t->released_blocks};
     return r;
 }
@@ -134,8 +134,7 @@ static int add_process(adding_t *a, const char *input) {
     p->cmdline = s.cmdline ? hg_strdup(s.cmdline) : NULL;
     p->allocator = hg_strdup(allocator_name(s.allocator));
     p->input = hg_strdup(input);
-    bool failed = (s.name && !p->name) || (s.cmdline && !p->cmdline) || !p->allocator ||
-                  !p->input;
+    bool failed = (s.name && !p->name) || (s.cmdline && !p->cmdline) || !p->allocator || !p->input;
     return failed ? HG_ENOMEM : 0;
 }
 
@@ -172,8 +171,8 @@ static int merge_figures(adding_t *a, hg_rsite_t *s, const hg_site_stats_t *st) 
     bool first = s->allocs == 0;
     s->allocs += st->allocs;
     s->alloc_bytes += st->alloc_bytes;
-    s->peak_live_bytes = st->peak_live_bytes > s->peak_live_bytes ? st->peak_live_bytes
-                                                                  : s->peak_live_bytes;
+    s->peak_live_bytes =
+        st->peak_live_bytes > s->peak_live_bytes ? st->peak_live_bytes : s->peak_live_bytes;
     s->first_ts_ns = first || st->first_ts_ns < s->first_ts_ns ? st->first_ts_ns : s->first_ts_ns;
     s->last_ts_ns = st->last_ts_ns > s->last_ts_ns ? st->last_ts_ns : s->last_ts_ns;
     s->aifo_blocks += st->aifo_blocks;
@@ -218,8 +217,8 @@ static int visit_site(void *ud, const hg_site_stats_t *st) {
     const uint64_t *frames = hg_tracker_stack(a->t, st->stack_id, &n);
     hg_rsite_t tmp;
     memset(&tmp, 0, sizeof tmp);
-    int rc = hg__site_frames(&tmp, a->sym, a->b->trim, a->pid, frames, n, st->stack_id,
-                             st->first_ts_ns);
+    int rc =
+        hg__site_frames(&tmp, a->sym, a->b->trim, a->pid, frames, n, st->stack_id, st->first_ts_ns);
     if (rc) {
         free_temp_site(&tmp);
         return a->rc = rc;
@@ -414,11 +413,11 @@ static void add_quality(hg_report_t *r, const hg_trace_quality_t *q, bool first_
     t->heap_destroys += q->events_by_kind[HG_EV_HEAP_DESTROY];
     t->lost_events += q->lost_events;
     t->lost_buffers += q->lost_buffers;
-    t->lost_counts_known = first_input ? q->lost_counts_known
-                                       : t->lost_counts_known && q->lost_counts_known;
+    t->lost_counts_known =
+        first_input ? q->lost_counts_known : t->lost_counts_known && q->lost_counts_known;
     t->truncated |= q->truncated;
-    t->first_ts_ns = first_input || q->first_ts_ns < t->first_ts_ns ? q->first_ts_ns
-                                                                    : t->first_ts_ns;
+    t->first_ts_ns =
+        first_input || q->first_ts_ns < t->first_ts_ns ? q->first_ts_ns : t->first_ts_ns;
     t->last_ts_ns = q->last_ts_ns > t->last_ts_ns ? q->last_ts_ns : t->last_ts_ns;
     t->start_wall_ns = first_input ? q->start_wall_ns : t->start_wall_ns;
     t->stacks_defined += q->stacks_defined;
@@ -449,8 +448,8 @@ static int add_one_process(adding_t *a, const char *input, handles_t *hh) {
     return rc;
 }
 
-int hg__builder_add(hg_builder_t *b, const hg_tracker_t *t, hg_symbolizer_t *sym,
-                    const char *input, const char *format, uint64_t cluster_gap) {
+int hg__builder_add(hg_builder_t *b, const hg_tracker_t *t, hg_symbolizer_t *sym, const char *input,
+                    const char *format, uint64_t cluster_gap) {
     size_t np = hg_tracker_process_count(t), base = b->r->nprocesses;
     bool first_input = b->r->ninputs == 0;
     handles_t hh = {hg_calloc(np + 1, sizeof *hh.by_proc), hg_calloc(np + 1, sizeof *hh.n)};

@@ -115,8 +115,8 @@ int hg_main(int argc, char **argv) {
 /* Splits argv[i] into an option name and value. Returns 0 with *name NULL for a positional
  * argument, 0 with the name otherwise, or HG_EUSAGE. arity(name) says whether the option takes
  * a value (-1: unknown). */
-int hg__next_arg(hg_args_t *a, int (*arity)(const char *), const char **name,
-                 const char **value, char *buf, size_t cap) {
+int hg__next_arg(hg_args_t *a, int (*arity)(const char *), const char **name, const char **value,
+                 char *buf, size_t cap) {
     const char *arg = a->argv[a->i++];
     *name = NULL;
     *value = arg;

@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #define HG_MAX_OUTPUTS 16
-#define HG_MAX_LIST 64
+#define HG_MAX_LIST    64
 
 typedef struct hg_output_spec {
     const char *path;
@@ -74,8 +74,8 @@ typedef struct hg_args {
 /* Splits the next argument into an option name (NULL for a positional argument) and its value;
  * arity(name) says whether an option takes a value (-1: unknown option). Prints the usage
  * error itself and returns HG_EUSAGE on a bad option. */
-int hg__next_arg(hg_args_t *a, int (*arity)(const char *), const char **name,
-                 const char **value, char *buf, size_t cap);
+int hg__next_arg(hg_args_t *a, int (*arity)(const char *), const char **name, const char **value,
+                 char *buf, size_t cap);
 
 /* ---- ingest.c: reading one input into a tracker and a symbolizer ------------------------- */
 
@@ -101,9 +101,8 @@ bool hg__trim_match(const hg_trim_t *tr, const hg_sym_frame_t *f);
 /* Fills site->frames from the raw stack (innermost first) resolved in address space `space`
  * at time ts_ns, allocator frames trimmed; sets site->id from the identity. Returns 0 or
  * HG_ENOMEM. */
-int hg__site_frames(hg_rsite_t *site, hg_symbolizer_t *sym, const hg_trim_t *trim,
-                    uint32_t space, const uint64_t *frames, uint32_t nframes, uint32_t stack_id,
-                    uint64_t ts_ns);
+int hg__site_frames(hg_rsite_t *site, hg_symbolizer_t *sym, const hg_trim_t *trim, uint32_t space,
+                    const uint64_t *frames, uint32_t nframes, uint32_t stack_id, uint64_t ts_ns);
 
 /* ---- build.c: the report model from a finished tracker ------------------------------------ */
 
@@ -112,8 +111,8 @@ hg_builder_t *hg__builder_new(hg_report_t *r, const hg_trim_t *trim);
 void hg__builder_free(hg_builder_t *b);
 /* Adds one finished trace (its processes, sites merged by identity, anomalies, heaps,
  * timeline, quality) to the report. */
-int hg__builder_add(hg_builder_t *b, const hg_tracker_t *t, hg_symbolizer_t *sym,
-                    const char *input, const char *format, uint64_t cluster_gap);
+int hg__builder_add(hg_builder_t *b, const hg_tracker_t *t, hg_symbolizer_t *sym, const char *input,
+                    const char *format, uint64_t cluster_gap);
 /* Recomputes the report's top-level totals from its sites (suppressed ones excluded). */
 void hg__report_totals(hg_report_t *r);
 

@@ -18,10 +18,9 @@
 static const char *const default_trim[] = {
     /* glibc and libstdc++ (and heapgate's agent, which wraps them) */
     "^malloc$", "^calloc$", "^realloc$", "^reallocarray$", "^free$", "^posix_memalign$",
-    "^aligned_alloc$", "^memalign$", "^valloc$", "^pvalloc$", "^__libc_malloc",
-    "^__libc_calloc", "^__libc_realloc", "^__libc_memalign", "^_int_malloc", "^_int_realloc",
-    "^tcache_", "^operator new", "^operator delete", "^hg_agent_", "^hg__agent_",
-    "module=libheapgate-agent",
+    "^aligned_alloc$", "^memalign$", "^valloc$", "^pvalloc$", "^__libc_malloc", "^__libc_calloc",
+    "^__libc_realloc", "^__libc_memalign", "^_int_malloc", "^_int_realloc", "^tcache_",
+    "^operator new", "^operator delete", "^hg_agent_", "^hg__agent_", "module=libheapgate-agent",
     /* Windows: ntdll heap, kernel32/kernelbase wrappers, the CRTs (etw-format.md, §6) */
     "^RtlAllocateHeap$", "^RtlpAllocateHeap", "^RtlReAllocateHeap$", "^RtlpReAllocateHeap",
     "^RtlpLogHeap", "^RtlpAllocateHeapInternal", "^RtlDebugAllocateHeap", "^HeapAlloc$",
@@ -116,9 +115,8 @@ static int set_id(hg_rsite_t *site, const char *fallback) {
 }
 
 /* Resolves every raw frame; returns the count of report frames written to out (<= cap). */
-static size_t resolve_all(hg_symbolizer_t *sym, uint32_t space, const uint64_t *frames,
-                          uint32_t n, uint64_t ts_ns, hg_sym_frame_t *out, uint64_t *addrs,
-                          size_t cap) {
+static size_t resolve_all(hg_symbolizer_t *sym, uint32_t space, const uint64_t *frames, uint32_t n,
+                          uint64_t ts_ns, hg_sym_frame_t *out, uint64_t *addrs, size_t cap) {
     size_t count = 0;
     for (uint32_t i = 0; i < n && count + MAX_INLINE <= cap; i++) {
         uint64_t lookup = i > 0 && frames[i] > 0 ? frames[i] - 1 : frames[i];
@@ -134,9 +132,8 @@ static size_t resolve_all(hg_symbolizer_t *sym, uint32_t space, const uint64_t *
     return count;
 }
 
-int hg__site_frames(hg_rsite_t *site, hg_symbolizer_t *sym, const hg_trim_t *trim,
-                    uint32_t space, const uint64_t *frames, uint32_t nframes, uint32_t stack_id,
-                    uint64_t ts_ns) {
+int hg__site_frames(hg_rsite_t *site, hg_symbolizer_t *sym, const hg_trim_t *trim, uint32_t space,
+                    const uint64_t *frames, uint32_t nframes, uint32_t stack_id, uint64_t ts_ns) {
     size_t cap = (size_t)nframes * MAX_INLINE;
     hg_sym_frame_t *resolved = hg_malloc((cap ? cap : 1) * sizeof *resolved);
     uint64_t *addrs = hg_malloc((cap ? cap : 1) * sizeof *addrs);
@@ -154,7 +151,6 @@ int hg__site_frames(hg_rsite_t *site, hg_symbolizer_t *sym, const hg_trim_t *tri
     hg_free(resolved);
     hg_free(addrs);
     char fallback[48];
-    snprintf(fallback, sizeof fallback, stack_id ? "stack:undefined:%u" : "stack:none",
-             stack_id);
+    snprintf(fallback, sizeof fallback, stack_id ? "stack:undefined:%u" : "stack:none", stack_id);
     return rc ? rc : set_id(site, fallback);
 }

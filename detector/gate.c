@@ -73,8 +73,7 @@ static int check_sites(const hg_gate_opts_t *g, hg_report_t *r) {
         if (bytes > g->max_site_bytes) {
             char name[64];
             snprintf(name, sizeof name, "max-site-bytes:%s", s->id);
-            rc = check_u64(r, name, bytes, g->max_site_bytes, "bytes leaked by this site",
-                           s->id);
+            rc = check_u64(r, name, bytes, g->max_site_bytes, "bytes leaked by this site", s->id);
         }
     }
     return rc ? rc
@@ -91,8 +90,8 @@ static int check_leaks(const hg_gate_opts_t *g, hg_report_t *r) {
                        NULL);
     }
     if (!rc && g->has_max_leaked_blocks) {
-        rc = check_u64(r, "max-leaked-blocks", counted(g, &r->totals, false),
-                       g->max_leaked_blocks, what_leaked(g, false), NULL);
+        rc = check_u64(r, "max-leaked-blocks", counted(g, &r->totals, false), g->max_leaked_blocks,
+                       what_leaked(g, false), NULL);
     }
     return !rc && g->has_max_site_bytes ? check_sites(g, r) : rc;
 }
@@ -127,8 +126,8 @@ static int check_anomalies(hg_report_t *r, const char *name, int kind, int min_s
     }
     char label[64], detail[200];
     snprintf(label, sizeof label, "fail-on:%s", name);
-    snprintf(detail, sizeof detail, "anomalies matching %s%s: %llu", name,
-             kind ? "" : " or worse", (unsigned long long)count);
+    snprintf(detail, sizeof detail, "anomalies matching %s%s: %llu", name, kind ? "" : " or worse",
+             (unsigned long long)count);
     char m[32];
     snprintf(m, sizeof m, "%llu", (unsigned long long)count);
     return add_check(r, label, m, "0", count == 0, detail, NULL);

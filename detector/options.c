@@ -15,8 +15,7 @@ typedef struct opt_def {
 } opt_def_t;
 
 static int bad(hg_error_t *err, const char *name, const char *arg, const char *want) {
-    return hg_error_set(err, HG_EUSAGE, "--%s: expected %s, got '%s'", name, want,
-                        arg ? arg : "");
+    return hg_error_set(err, HG_EUSAGE, "--%s: expected %s, got '%s'", name, want, arg ? arg : "");
 }
 
 static int push(const char **list, size_t *n, const char *value, const char *name,
@@ -38,9 +37,9 @@ static int opt_output(hg_analyze_opts_t *o, const char *arg, hg_error_t *err) {
 
 static int opt_format(hg_analyze_opts_t *o, const char *arg, hg_error_t *err) {
     o->format = hg_report_format_parse(arg);
-    return o->format < 0 ? bad(err, "format", arg,
-                               "text, json, html, pprof, sarif, junit or collapsed")
-                         : 0;
+    return o->format < 0
+               ? bad(err, "format", arg, "text, json, html, pprof, sarif, junit or collapsed")
+               : 0;
 }
 
 static int opt_top(hg_analyze_opts_t *o, const char *arg, hg_error_t *err) {
@@ -104,8 +103,7 @@ static int opt_symbol_path(hg_analyze_opts_t *o, const char *arg, hg_error_t *er
     return 0;
 }
 
-static int opt_bytes(const char *name, const char *arg, uint64_t *out, bool *has,
-                     hg_error_t *err) {
+static int opt_bytes(const char *name, const char *arg, uint64_t *out, bool *has, hg_error_t *err) {
     if (hg_parse_bytes(arg, out)) {
         return bad(err, name, arg, "a byte count such as 0, 4096 or 10M");
     }
@@ -127,8 +125,8 @@ static int opt_max_leaked_blocks(hg_analyze_opts_t *o, const char *arg, hg_error
 }
 
 static int opt_max_site_bytes(hg_analyze_opts_t *o, const char *arg, hg_error_t *err) {
-    return opt_bytes("max-site-bytes", arg, &o->gate.max_site_bytes,
-                     &o->gate.has_max_site_bytes, err);
+    return opt_bytes("max-site-bytes", arg, &o->gate.max_site_bytes, &o->gate.has_max_site_bytes,
+                     err);
 }
 
 static int opt_max_fragmentation(hg_analyze_opts_t *o, const char *arg, hg_error_t *err) {

@@ -11,8 +11,7 @@ static bool want_color(const hg_analyze_opts_t *o, FILE *stream) {
     if (strcmp(o->color, "always") == 0) {
         return true;
     }
-    return stream && strcmp(o->color, "auto") == 0 && isatty(fileno(stream)) &&
-           !getenv("NO_COLOR");
+    return stream && strcmp(o->color, "auto") == 0 && isatty(fileno(stream)) && !getenv("NO_COLOR");
 }
 
 static int write_default(const hg_analyze_opts_t *o, const hg_report_t *r, FILE *stream,

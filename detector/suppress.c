@@ -111,8 +111,7 @@ static int load_line(hg_suppressions_t *s, char *line, const char *path, unsigne
 int hg__suppressions_load(hg_suppressions_t *s, const char *path, hg_error_t *err) {
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        return hg_error_set(err, HG_EIO, "%s: cannot open suppressions: %s", path,
-                            strerror(errno));
+        return hg_error_set(err, HG_EIO, "%s: cannot open suppressions: %s", path, strerror(errno));
     }
     char line[4096];
     unsigned lineno = 0;
@@ -120,8 +119,8 @@ int hg__suppressions_load(hg_suppressions_t *s, const char *path, hg_error_t *er
     while (!rc && fgets(line, sizeof line, fp)) {
         lineno++;
         if (!strchr(line, '\n') && !feof(fp)) {
-            rc = hg_error_set(err, HG_EFORMAT, "%s:%u: line longer than %zu bytes", path,
-                              lineno, sizeof line - 1);
+            rc = hg_error_set(err, HG_EFORMAT, "%s:%u: line longer than %zu bytes", path, lineno,
+                              sizeof line - 1);
         } else {
             rc = load_line(s, line, path, lineno, err);
         }
@@ -134,8 +133,7 @@ static bool rule_matches(const rule_t *r, const hg_rsite_t *site) {
     for (size_t i = 0; i < site->nframes; i++) {
         const hg_rframe_t *f = &site->frames[i];
         if (hg__template_match(r->pattern, f->function) ||
-            hg__template_match(r->pattern, f->file) ||
-            hg__template_match(r->pattern, f->module)) {
+            hg__template_match(r->pattern, f->file) || hg__template_match(r->pattern, f->module)) {
             return true;
         }
     }

@@ -78,6 +78,15 @@ void hg__heap_add_live(hg__heap_t *h, uint64_t size, uint64_t ts_ns) {
     }
 }
 
+void hg__heap_note_measure(hg__heap_t *h, const hg_frag_t *f) {
+    if (f->span_bytes > h->max_span_bytes) {
+        h->max_span_bytes = f->span_bytes;
+    }
+    if (f->live_bytes > h->max_measured_live) {
+        h->max_measured_live = f->live_bytes;
+    }
+}
+
 void hg__heap_sub_live(hg__heap_t *h, uint64_t size) {
     h->live_bytes -= size;
     h->live_blocks--;

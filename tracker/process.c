@@ -162,8 +162,7 @@ static int final_frag(hg_tracker_t *t, hg__process_t *p, uint64_t ts_ns) {
         if (!h->final_taken) {
             h->final = f[i];
             h->final_taken = true;
-            h->max_span_bytes =
-                f[i].span_bytes > h->max_span_bytes ? f[i].span_bytes : h->max_span_bytes;
+            hg__heap_note_measure(h, &f[i]);
             rc = hg__anomalies_lfh(p, h);
         }
     }

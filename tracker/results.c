@@ -125,8 +125,9 @@ static void heap_summary(const hg_tracker_t *t, const hg__process_t *p, uint32_t
     out->peak_live_ts_ns = h->peak_live_ts_ns;
     out->peak_live_blocks = h->peak_live_blocks;
     out->max_span_bytes = h->max_span_bytes;
+    /* both maxima over the same walks: the exact live peak may fall between walks */
     out->peak_ratio =
-        h->peak_live_bytes ? (double)h->max_span_bytes / (double)h->peak_live_bytes - 1.0 : 0;
+        h->max_measured_live ? (double)h->max_span_bytes / (double)h->max_measured_live - 1.0 : 0;
     memcpy(out->source_allocs, h->source_allocs, sizeof out->source_allocs);
     out->growth_signal = growth_signal(t, p, hi);
     out->frag = h->final;

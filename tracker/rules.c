@@ -318,9 +318,7 @@ static int heap_final(const hg_tracker_t *t, hg__process_t *p, uint32_t hi, uint
         hg__heap_t *h = &p->heaps.v[hi];
         h->final = all[hi];
         h->final_taken = true;
-        if (all[hi].span_bytes > h->max_span_bytes) {
-            h->max_span_bytes = all[hi].span_bytes;
-        }
+        hg__heap_note_measure(h, &all[hi]);
     }
     hg_free(all);
     return rc;

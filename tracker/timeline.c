@@ -73,8 +73,8 @@ static int sample_process(hg_tracker_t *t, hg__process_t *p, uint64_t ts_ns, boo
         if (p->heaps.v[hi].destroyed) {
             continue;
         }
-        if (f && f[hi].span_bytes > p->heaps.v[hi].max_span_bytes) {
-            p->heaps.v[hi].max_span_bytes = f[hi].span_bytes;
+        if (f) {
+            hg__heap_note_measure(&p->heaps.v[hi], &f[hi]);
         }
         rc = add_row(&t->timeline, p, hi, ts_ns, f ? &f[hi] : NULL);
     }

@@ -328,7 +328,7 @@ typedef struct hg_heap_summary {
     uint64_t allocs, frees, alloc_bytes;
     uint64_t peak_live_bytes, peak_live_ts_ns, peak_live_blocks;
     uint64_t max_span_bytes;   /* over the timeline samples and the final figure */
-    double peak_ratio;         /* max span / max live - 1 (item 8) */
+    double peak_ratio;         /* max span / max live - 1 (item 8), both over the walks */
     uint64_t source_allocs[8]; /* allocations per Source value 0..6; [7] = other values */
     const char *growth_signal; /* item 9: "leak-like growth", "fragmentation-driven growth",
                                   "stable" or "too few samples" */

@@ -85,8 +85,9 @@ typedef struct hg__heap {
     uint64_t peak_live_bytes, peak_live_ts_ns, peak_live_blocks;
     uint64_t allocs, frees, alloc_bytes, slow_allocs;
     uint64_t source_allocs[8];
-    uint64_t max_span_bytes;
-    Pvoid_t sizes; /* JudyL size -> hg__size_stat_t* */
+    uint64_t max_span_bytes;    /* largest span measured (timeline walks, final figure) */
+    uint64_t max_measured_live; /* largest live bytes at those same measurements */
+    Pvoid_t sizes;              /* JudyL size -> hg__size_stat_t* */
     bool final_taken;
     hg_frag_t final;
 } hg__heap_t;
@@ -106,6 +107,8 @@ uint32_t hg__heaps_create(hg__heaps_t *hs, uint64_t handle, uint64_t ts_ns);
 /* The current heap for handle without creating one, or HG__NONE. */
 uint32_t hg__heaps_find(const hg__heaps_t *hs, uint64_t handle);
 void hg__heap_add_live(hg__heap_t *h, uint64_t size, uint64_t ts_ns);
+/* Keeps the largest span and live bytes seen by walks (peak ratio, heap-semantics.md §4). */
+void hg__heap_note_measure(hg__heap_t *h, const hg_frag_t *f);
 void hg__heap_sub_live(hg__heap_t *h, uint64_t size);
 /* Counts one allocation of size with source in the heap's size table; HG_ENOMEM on failure. */
 int hg__heap_count_size(hg__heap_t *h, uint64_t size, unsigned source, const hg_event_t *ev,

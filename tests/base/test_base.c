@@ -12,12 +12,20 @@ typedef struct dur_case {
 } dur_case_t;
 
 ParameterizedTestParameters(base, durations) {
-    static dur_case_t cases[] = {
-        {"0", 0, 0},           {"30", 0, 30000000000ULL}, {"1.5ms", 0, 1500000},
-        {"2m", 0, 120000000000ULL}, {"100ns", 0, 100},    {"7us", 0, 7000},
-        {"0.25s", 0, 250000000}, {"-1", HG_EUSAGE, 0},    {"1h", HG_EUSAGE, 0},
-        {"", HG_EUSAGE, 0},    {"ms", HG_EUSAGE, 0},      {"1..2s", HG_EUSAGE, 0},
-        {"1e3", HG_EUSAGE, 0}, {"99999999999999999999s", HG_EUSAGE, 0}};
+    static dur_case_t cases[] = {{"0", 0, 0},
+                                 {"30", 0, 30000000000ULL},
+                                 {"1.5ms", 0, 1500000},
+                                 {"2m", 0, 120000000000ULL},
+                                 {"100ns", 0, 100},
+                                 {"7us", 0, 7000},
+                                 {"0.25s", 0, 250000000},
+                                 {"-1", HG_EUSAGE, 0},
+                                 {"1h", HG_EUSAGE, 0},
+                                 {"", HG_EUSAGE, 0},
+                                 {"ms", HG_EUSAGE, 0},
+                                 {"1..2s", HG_EUSAGE, 0},
+                                 {"1e3", HG_EUSAGE, 0},
+                                 {"99999999999999999999s", HG_EUSAGE, 0}};
     return cr_make_param_array(dur_case_t, cases, sizeof cases / sizeof cases[0]);
 }
 

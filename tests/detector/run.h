@@ -6,9 +6,9 @@
 #include <stddef.h>
 
 typedef struct run_result {
-    int status;   /* exit status, or 128 + signal */
-    char *out;    /* stdout (NUL-terminated, malloc'd) */
-    char *err;    /* stderr */
+    int status; /* exit status, or 128 + signal */
+    char *out;  /* stdout (NUL-terminated, malloc'd) */
+    char *err;  /* stderr */
     size_t out_len;
 } run_result_t;
 

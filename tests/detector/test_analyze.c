@@ -15,17 +15,16 @@ static void teardown(void) {
 TestSuite(analyze, .fini = teardown);
 
 /* One process that leaks 100 + 28 bytes from stack 1 and frees its other block. */
-static const char leaky[] =
-    "hgtrace 1\n"
-    "module pid=7 base=0x400000 size=0x10000 path=/usr/bin/app\n"
-    "stack 1 0x401234 0x402000\n"
-    "stack 2 0x401300 0x402000\n"
-    "0 start pid=7 name=app\n"
-    "1ms alloc pid=7 addr=0x1000 size=100 stack=1\n"
-    "2ms alloc pid=7 addr=0x2000 size=28 stack=1\n"
-    "3ms alloc pid=7 addr=0x3000 size=64 stack=2\n"
-    "4ms free pid=7 addr=0x3000\n"
-    "5ms end pid=7\n";
+static const char leaky[] = "hgtrace 1\n"
+                            "module pid=7 base=0x400000 size=0x10000 path=/usr/bin/app\n"
+                            "stack 1 0x401234 0x402000\n"
+                            "stack 2 0x401300 0x402000\n"
+                            "0 start pid=7 name=app\n"
+                            "1ms alloc pid=7 addr=0x1000 size=100 stack=1\n"
+                            "2ms alloc pid=7 addr=0x2000 size=28 stack=1\n"
+                            "3ms alloc pid=7 addr=0x3000 size=64 stack=2\n"
+                            "4ms free pid=7 addr=0x3000\n"
+                            "5ms end pid=7\n";
 
 static json_t *analyze_json(const char *trace, const char *const *extra, int want_status) {
     char *in = scratch_write("t.txt", trace), *out = scratch_path("r.json");
@@ -221,10 +220,10 @@ Test(analyze, site_identity_survives_relocation) {
                         "stack 1 0x7f1234 0x7f2000\n0 start pid=7\n"
                         "1ms alloc pid=7 addr=0x1000 size=5 stack=1\n5ms end pid=7\n";
     json_t *a = analyze_json(leaky, NULL, 1), *b = analyze_json(moved, NULL, 1);
-    const char *ida = json_string_value(
-        json_object_get(json_array_get(json_object_get(a, "sites"), 0), "id"));
-    const char *idb = json_string_value(
-        json_object_get(json_array_get(json_object_get(b, "sites"), 0), "id"));
+    const char *ida =
+        json_string_value(json_object_get(json_array_get(json_object_get(a, "sites"), 0), "id"));
+    const char *idb =
+        json_string_value(json_object_get(json_array_get(json_object_get(b, "sites"), 0), "id"));
     cr_assert_str_eq(ida, idb);
     json_decref(a);
     json_decref(b);

@@ -55,8 +55,8 @@ Test(gate, default_fails_on_any_leak_and_error_anomaly) {
 }
 
 Test(gate, thresholds_and_counting_options) {
-    hg_gate_opts_t g = {.has_max_leaked_bytes = true, .max_leaked_bytes = 100,
-                        .count_outstanding = true};
+    hg_gate_opts_t g = {
+        .has_max_leaked_bytes = true, .max_leaked_bytes = 100, .count_outstanding = true};
     hg_report_t *r = report(60, 50);
     hg__gate_evaluate(&g, r);
     cr_assert(!r->gate.passed);
@@ -89,8 +89,10 @@ Test(gate, per_site_checks) {
 }
 
 Test(gate, fail_on_kinds_and_severities) {
-    hg_gate_opts_t g = {.fail_on_given = true, .fail_on_severity = HG_SEV_WARNING,
-                        .nfail_on_kinds = 1, .fail_on_kinds = {HG_A13_NO_LFH}};
+    hg_gate_opts_t g = {.fail_on_given = true,
+                        .fail_on_severity = HG_SEV_WARNING,
+                        .nfail_on_kinds = 1,
+                        .fail_on_kinds = {HG_A13_NO_LFH}};
     hg_report_t *r = report(0, 0);
     hg_ranomaly_t *a = hg_report_add_anomaly(r);
     a->kind = HG_A13_NO_LFH;
