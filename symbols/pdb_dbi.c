@@ -97,20 +97,20 @@ static int load_modules(const hg__msf_t *m, hg__span_t modi, hg__pdb_dbi_t *d, h
 }
 
 static int load_sections(hg__msf_t *m, uint16_t stream, hg__pdb_dbi_t *d, hg_error_t *err) {
-    uint8_t *buf;
-    size_t len;
-    int rc = hg__msf_read(m, stream, &buf, &len, err);
+    hg__stream_t st;
+    int rc = hg__msf_read(m, stream, &st, err);
     if (rc != 0) {
         return rc;
     }
-    d->nsections = len / SECTION_HDR_BYTES;
+    const uint8_t *buf = st.p;
+    d->nsections = st.n / SECTION_HDR_BYTES;
     d->sections = hg_calloc(d->nsections ? d->nsections : 1, sizeof *d->sections);
     for (size_t i = 0; d->sections && i < d->nsections; i++) {
         const uint8_t *h = buf + i * SECTION_HDR_BYTES;
         d->sections[i].size = hg__le32(h + 8);
         d->sections[i].rva = hg__le32(h + 12);
     }
-    hg_free(buf);
+    hg__stream_free(&st);
     return d->sections ? 0 : HG_ENOMEM;
 }
 
@@ -120,23 +120,23 @@ static int cmp_omap(const void *a, const void *b) {
 }
 
 static int load_omap(hg__msf_t *m, uint16_t stream, hg__pdb_dbi_t *d, hg_error_t *err) {
-    uint8_t *buf;
-    size_t len;
-    int rc = hg__msf_read(m, stream, &buf, &len, err);
+    hg__stream_t st;
+    int rc = hg__msf_read(m, stream, &st, err);
     if (rc != 0) {
         return rc;
     }
-    d->nomap = len / 8;
+    const uint8_t *buf = st.p;
+    d->nomap = st.n / 8;
     d->omap_to_src = hg_calloc(d->nomap ? d->nomap : 1, sizeof *d->omap_to_src);
     for (size_t i = 0; d->omap_to_src && i < d->nomap; i++) {
         d->omap_to_src[i].from = hg__le32(buf + 8 * i);
         d->omap_to_src[i].to = hg__le32(buf + 8 * i + 4);
     }
-    hg_free(buf);
+    hg__stream_free(&st);
     if (!d->omap_to_src) {
         return HG_ENOMEM;
     }
-    qsort(d->omap_to_src, d->nomap, sizeof *d->omap_to_src, cmp_omap);
+    hg__pdb_sort(d->omap_to_src, d->nomap, sizeof *d->omap_to_src, cmp_omap);
     return 0;
 }
 
@@ -194,7 +194,7 @@ static int load_contribs(const hg__msf_t *m, hg__span_t s, hg__pdb_dbi_t *d, hg_
     for (size_t i = 0; i < n; i++) {
         add_contrib(d, s.p + 4 + i * entry);
     }
-    qsort(d->contribs, d->ncontribs, sizeof *d->contribs, cmp_contrib);
+    hg__pdb_sort(d->contribs, d->ncontribs, sizeof *d->contribs, cmp_contrib);
     return 0;
 }
 
@@ -215,13 +215,12 @@ static int parse(hg__msf_t *m, hg__span_t s, hg__pdb_dbi_t *d, hg_error_t *err) 
 }
 
 int hg__pdb_dbi_load(hg__msf_t *m, hg__pdb_dbi_t *d, hg_error_t *err) {
-    uint8_t *buf;
-    size_t len;
+    hg__stream_t st;
     memset(d, 0, sizeof *d);
-    int rc = hg__msf_read(m, 3, &buf, &len, err);
+    int rc = hg__msf_read(m, 3, &st, err);
     if (rc == 0) {
-        rc = parse(m, (hg__span_t){buf, len}, d, err);
-        hg_free(buf);
+        rc = parse(m, hg__stream_span(&st), d, err);
+        hg__stream_free(&st);
     }
     if (rc == HG_ENOMEM) {
         hg_error_set(err, rc, "%s: out of memory reading the DBI stream", m->name);

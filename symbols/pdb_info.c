@@ -71,18 +71,16 @@ int hg__pdb_info_parse(hg__span_t s, hg__pdb_info_t *out, const char *name, hg_e
 }
 
 int hg__pdb_names_load(hg__msf_t *m, uint32_t index, hg__pdb_names_t *out, hg_error_t *err) {
-    size_t len;
     memset(out, 0, sizeof *out);
-    int rc = hg__msf_read(m, index, &out->stream, &len, err);
+    int rc = hg__msf_read(m, index, &out->stream, err);
     if (rc != 0) {
         return rc;
     }
-    hg__span_t s = {out->stream, len};
+    hg__span_t s = hg__stream_span(&out->stream);
     uint32_t bytes = hg__span_u32(s, 8);
     out->strings = hg__span_sub(s, NAMES_HEADER, bytes);
     if (hg__span_u32(s, 0) != NAMES_SIGNATURE || !out->strings.p) {
-        hg_free(out->stream);
-        out->stream = NULL;
+        hg__stream_free(&out->stream);
         return hg_error_set(err, HG_EFORMAT,
                             "%s: stream %u (/names): bad signature or a "
                             "string buffer of %u bytes past its end",
@@ -92,5 +90,5 @@ int hg__pdb_names_load(hg__msf_t *m, uint32_t index, hg__pdb_names_t *out, hg_er
 }
 
 const char *hg__pdb_names_get(const hg__pdb_names_t *n, uint32_t offset) {
-    return n->stream ? hg__span_str(n->strings, offset) : NULL;
+    return n->stream.p ? hg__span_str(n->strings, offset) : NULL;
 }

@@ -68,7 +68,7 @@ static int cmp_inlinee(const void *a, const void *b) {
 
 void hg__pdb_inlinees_sort(hg__pdb_cu_t *cu) {
     if (cu->ninlinees > 1) {
-        qsort(cu->inlinees, cu->ninlinees, sizeof *cu->inlinees, cmp_inlinee);
+        hg__pdb_sort(cu->inlinees, cu->ninlinees, sizeof *cu->inlinees, cmp_inlinee);
     }
 }
 
@@ -106,12 +106,11 @@ int hg__pdb_ipi_load(hg__msf_t *m, hg__pdb_ipi_t *out, hg_error_t *err) {
     if (m->nstreams <= 4 || hg__msf_stream_size(m, 4) == 0) {
         return 0; /* no IPI stream: inline frames go without names */
     }
-    size_t len;
-    int rc = hg__msf_read(m, 4, &out->stream, &len, err);
+    int rc = hg__msf_read(m, 4, &out->stream, err);
     if (rc != 0) {
         return rc;
     }
-    hg__span_t s = {out->stream, len};
+    hg__span_t s = hg__stream_span(&out->stream);
     uint32_t header = hg__span_u32(s, 4), end = hg__span_u32(s, 12);
     out->begin = hg__span_u32(s, 8);
     hg__span_t records = hg__span_sub(s, header, hg__span_u32(s, 16));
@@ -131,7 +130,7 @@ int hg__pdb_ipi_load(hg__msf_t *m, hg__pdb_ipi_t *out, hg_error_t *err) {
 }
 
 void hg__pdb_ipi_free(hg__pdb_ipi_t *ipi) {
-    hg_free(ipi->stream);
+    hg__stream_free(&ipi->stream);
     hg_free(ipi->offsets);
     memset(ipi, 0, sizeof *ipi);
 }
@@ -141,7 +140,7 @@ const char *hg__pdb_ipi_name(const hg__pdb_ipi_t *ipi, uint32_t id) {
         return NULL;
     }
     size_t off = ipi->offsets[id - ipi->begin];
-    const uint8_t *rec = ipi->stream + off;
+    const uint8_t *rec = ipi->stream.p + off;
     uint16_t kind = hg__le16(rec + 2);
     if (kind != LF_FUNC_ID && kind != LF_MFUNC_ID) {
         return NULL;

@@ -28,113 +28,100 @@ first entry takes the first entry's line (llvm-symbolizer does the same). A file
 #define LINE_HIDDEN_1 0xfeefee
 #define LINE_HIDDEN_2 0xf00f00
 
-static int add_entry(hg__pdb_cu_t *cu, uint32_t rva, uint32_t line, uint32_t file) {
-    if (hg__pdb_grow((void **)&cu->lines, &cu->caplines, cu->nlines, sizeof *cu->lines) != 0) {
-        return HG_ENOMEM;
-    }
-    if (line == LINE_HIDDEN_1 || line == LINE_HIDDEN_2) {
-        line = 0;
-    }
-    cu->lines[cu->nlines] = (hg__pdb_line_t){rva, line, file, (uint32_t)cu->nlines};
-    cu->nlines++;
-    return 0;
-}
-
-/* Adds one file block at off in sub; returns its size, 0 when damaged, SIZE_MAX on ENOMEM. */
-static size_t add_block(hg__pdb_cu_t *cu, hg__span_t sub, size_t off, uint32_t base, bool columns) {
-    uint32_t file = hg__span_u32(sub, off), n = hg__span_u32(sub, off + 4);
-    uint32_t size = hg__span_u32(sub, off + 8);
-    uint64_t need = BLOCK_HEADER + (uint64_t)n * (columns ? 12 : 8);
-    if (!hg__span_has(sub, off, BLOCK_HEADER) || size < need || !hg__span_has(sub, off, size) ||
-        file == HG__LINE_END) {
-        return 0;
-    }
-    const uint8_t *e = sub.p + off + BLOCK_HEADER;
-    for (uint32_t i = 0; i < n; i++, e += 8) {
-        uint64_t rva = (uint64_t)base + hg__le32(e);
-        if (rva <= UINT32_MAX && add_entry(cu, (uint32_t)rva, hg__le32(e + 4) & 0xFFFFFF, file)) {
-            return SIZE_MAX;
+/* True when every file block of sub fits: header, lines (and columns), inside sub. */
+static bool blocks_fit(hg__span_t sub, bool columns) {
+    for (size_t off = LINES_HEADER; off < sub.n;) {
+        uint32_t n = hg__span_u32(sub, off + 4), size = hg__span_u32(sub, off + 8);
+        uint64_t need = BLOCK_HEADER + (uint64_t)n * (columns ? 12 : 8);
+        if (!hg__span_has(sub, off, BLOCK_HEADER) || size < need || !hg__span_has(sub, off, size)) {
+            return false;
         }
+        off += size;
     }
-    return size;
-}
-
-/* Code between the contribution's start and its first line entry takes that entry's line. */
-static int cover_start(hg__pdb_cu_t *cu, size_t first, uint32_t base) {
-    size_t lowest = SIZE_MAX;
-    for (size_t i = first; i + 1 < cu->nlines; i++) { /* the last one is the end marker */
-        if (lowest == SIZE_MAX || cu->lines[i].rva < cu->lines[lowest].rva) {
-            lowest = i;
-        }
-    }
-    if (lowest == SIZE_MAX || cu->lines[lowest].rva <= base) {
-        return 0;
-    }
-    return add_entry(cu, base, cu->lines[lowest].line, cu->lines[lowest].file);
+    return true;
 }
 
 int hg__pdb_lines_add(hg__pdb_cu_t *cu, const hg__pdb_dbi_t *d, hg__span_t sub) {
     uint32_t base;
-    if (!hg__span_has(sub, 0, LINES_HEADER)) {
+    if (!hg__span_has(sub, 0, LINES_HEADER) ||
+        !blocks_fit(sub, hg__span_u16(sub, 6) & HAVE_COLUMNS)) {
         return HG_EFORMAT;
     }
     if (!hg__pdb_seg_rva(d, hg__span_u16(sub, 4), hg__span_u32(sub, 0), &base)) {
         return 0; /* code outside every section: nothing can be looked up in it */
     }
-    bool columns = hg__span_u16(sub, 6) & HAVE_COLUMNS;
-    size_t first = cu->nlines;
-    for (size_t off = LINES_HEADER; off < sub.n;) {
-        size_t size = add_block(cu, sub, off, base, columns);
-        if (size == 0 || size == SIZE_MAX) {
-            return size ? HG_ENOMEM : HG_EFORMAT;
-        }
-        off += size;
+    if (hg__pdb_grow((void **)&cu->blocks, &cu->capblocks, cu->nblocks, sizeof *cu->blocks) != 0) {
+        return HG_ENOMEM;
     }
     uint64_t end = (uint64_t)base + hg__span_u32(sub, 8);
-    int rc = add_entry(cu, end <= UINT32_MAX ? (uint32_t)end : UINT32_MAX, 0, HG__LINE_END);
-    return rc == 0 ? cover_start(cu, first, base) : rc;
+    cu->blocks[cu->nblocks++] =
+        (hg__pdb_lineblock_t){base, end <= UINT32_MAX ? (uint32_t)end : UINT32_MAX,
+                              (uint32_t)(sub.p - cu->stream.p), (uint32_t)sub.n};
+    return 0;
 }
 
-/* By rva; at one rva block ends before lines (a line starting where a block ends holds), then
- * stream order. */
-static int cmp_line(const void *a, const void *b) {
-    const hg__pdb_line_t *x = a, *y = b;
-    if (x->rva != y->rva) {
-        return x->rva < y->rva ? -1 : 1;
-    }
-    bool xend = x->file == HG__LINE_END, yend = y->file == HG__LINE_END;
-    if (xend != yend) {
-        return xend ? -1 : 1;
-    }
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
+static int cmp_block(const void *a, const void *b) {
+    uint32_t x = ((const hg__pdb_lineblock_t *)a)->rva, y = ((const hg__pdb_lineblock_t *)b)->rva;
+    return x < y ? -1 : x > y;
 }
 
 void hg__pdb_lines_sort(hg__pdb_cu_t *cu) {
-    if (cu->nlines > 1) {
-        qsort(cu->lines, cu->nlines, sizeof *cu->lines, cmp_line);
+    if (cu->nblocks > 1) {
+        hg__pdb_sort(cu->blocks, cu->nblocks, sizeof *cu->blocks, cmp_block);
     }
 }
 
-const hg__pdb_line_t *hg__pdb_lines_find(const hg__pdb_cu_t *cu, uint32_t rva) {
-    size_t lo = 0, hi = cu->nlines; /* lo: the first entry at or above rva */
+/* An entry a scan keeps: where it is, its file, its offset. */
+typedef struct hit {
+    const uint8_t *entry;
+    uint32_t file, off;
+} hit_t;
+
+static bool take(const hit_t *h, uint32_t *line, uint32_t *file) {
+    uint32_t l = hg__le32(h->entry + 4) & 0xFFFFFF;
+    *line = l == LINE_HIDDEN_1 || l == LINE_HIDDEN_2 ? 0 : l;
+    *file = h->file;
+    return true;
+}
+
+/* The line of code offset target in the subsection sub (its blocks checked by blocks_fit). */
+static bool scan(hg__span_t sub, uint32_t target, uint32_t *line, uint32_t *file) {
+    hit_t below = {NULL, 0, 0}, lowest = {NULL, 0, 0};
+    for (size_t off = LINES_HEADER; off < sub.n; off += hg__span_u32(sub, off + 8)) {
+        uint32_t fid = hg__span_u32(sub, off), n = hg__span_u32(sub, off + 4);
+        const uint8_t *e = sub.p + off + BLOCK_HEADER;
+        for (uint32_t i = 0; i < n; i++, e += 8) {
+            hit_t h = {e, fid, hg__le32(e)};
+            if (h.off == target) {
+                return take(&h, line, file);
+            }
+            if (h.off < target && (!below.entry || h.off >= below.off)) {
+                below = h;
+            }
+            if (!lowest.entry || h.off < lowest.off) {
+                lowest = h; /* code before the first entry takes its line */
+            }
+        }
+    }
+    const hit_t *h = below.entry ? &below : lowest.entry ? &lowest : NULL;
+    return h ? take(h, line, file) : false;
+}
+
+bool hg__pdb_lines_find(const hg__pdb_cu_t *cu, uint32_t rva, uint32_t *line, uint32_t *file) {
+    size_t lo = 0, hi = cu->nblocks; /* the first block starting above rva */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (cu->lines[mid].rva < rva) {
+        if (cu->blocks[mid].rva <= rva) {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    while (lo < cu->nlines && cu->lines[lo].rva == rva && cu->lines[lo].file == HG__LINE_END) {
-        lo++;
+    if (lo == 0 || rva >= cu->blocks[lo - 1].end) {
+        return false;
     }
-    if (lo < cu->nlines && cu->lines[lo].rva == rva) {
-        return &cu->lines[lo];
-    }
-    if (lo == 0 || cu->lines[lo - 1].file == HG__LINE_END) {
-        return NULL;
-    }
-    return &cu->lines[lo - 1];
+    const hg__pdb_lineblock_t *b = &cu->blocks[lo - 1];
+    return scan((hg__span_t){cu->stream.p + b->off, b->len}, rva - b->rva, line, file);
 }
 
 const char *hg__pdb_file_name(const hg__pdb_cu_t *cu, const hg__pdb_names_t *names, uint32_t file) {

@@ -140,7 +140,7 @@ static int parse(const loader_t *l, hg__span_t s) {
     }
     if (rc == 0) {
         if (l->cu->nprocs > 1) {
-            qsort(l->cu->procs, l->cu->nprocs, sizeof *l->cu->procs, cmp_proc);
+            hg__pdb_sort(l->cu->procs, l->cu->nprocs, sizeof *l->cu->procs, cmp_proc);
         }
         hg__pdb_lines_sort(l->cu);
         hg__pdb_inlinees_sort(l->cu);
@@ -154,11 +154,10 @@ int hg__pdb_cu_load(hg__msf_t *m, const hg__pdb_dbi_t *d, const hg__pdb_modi_t *
     if (mi->stream == HG__NO_STREAM) {
         return 0; /* a stripped module: publics only */
     }
-    size_t len;
-    int rc = hg__msf_read(m, mi->stream, &cu->stream, &len, err);
+    int rc = hg__msf_read(m, mi->stream, &cu->stream, err);
     if (rc == 0) {
         loader_t l = {m, d, mi, cu, err};
-        rc = parse(&l, (hg__span_t){cu->stream, len});
+        rc = parse(&l, hg__stream_span(&cu->stream));
     }
     if (rc == HG_ENOMEM) {
         hg_error_set(err, rc, "%s: out of memory reading stream %u", m->name, mi->stream);
@@ -170,9 +169,9 @@ int hg__pdb_cu_load(hg__msf_t *m, const hg__pdb_dbi_t *d, const hg__pdb_modi_t *
 }
 
 void hg__pdb_cu_free(hg__pdb_cu_t *cu) {
-    hg_free(cu->stream);
+    hg__stream_free(&cu->stream);
     hg_free(cu->procs);
-    hg_free(cu->lines);
+    hg_free(cu->blocks);
     hg_free(cu->inlinees);
     memset(cu, 0, sizeof *cu);
 }

@@ -13,6 +13,7 @@
  * stays within a small multiple of the file's size. */
 #include "pdb_priv.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define SUPERBLOCK_BYTES 56
@@ -22,14 +23,6 @@ static const uint8_t msf_magic[32] = "Microsoft C/C++ MSF 7.00\r\n\x1a"
                                      "DS\0\0";
 
 /* ---- spans (pdb_priv.h) ----------------------------------------------------------------- */
-
-uint16_t hg__span_u16(hg__span_t s, size_t off) {
-    return hg__span_has(s, off, 2) ? hg__le16(s.p + off) : 0;
-}
-
-uint32_t hg__span_u32(hg__span_t s, size_t off) {
-    return hg__span_has(s, off, 4) ? hg__le32(s.p + off) : 0;
-}
 
 const char *hg__span_str(hg__span_t s, size_t off) {
     if (off >= s.n) {
@@ -62,6 +55,16 @@ int hg__pdb_grow(void **arr, size_t *cap, size_t n, size_t elem) {
     *arr = grown;
     *cap = want;
     return 0;
+}
+
+void hg__pdb_sort(void *arr, size_t n, size_t elem, int (*cmp)(const void *, const void *)) {
+    const char *a = arr;
+    for (size_t i = 1; i < n; i++) {
+        if (cmp(a + (i - 1) * elem, a + i * elem) > 0) {
+            qsort(arr, n, elem, cmp);
+            return;
+        }
+    }
 }
 
 /* ---- the container ---------------------------------------------------------------------- */
@@ -241,30 +244,53 @@ static uint32_t bad_block(const hg__msf_t *m, uint32_t index, uint32_t n) {
     return UINT32_MAX;
 }
 
-int hg__msf_read(hg__msf_t *m, uint32_t index, uint8_t **out, size_t *out_len, hg_error_t *err) {
-    *out = NULL;
-    *out_len = 0;
+/* True when the stream's n blocks follow each other in the file. */
+static bool adjacent(const hg__msf_t *m, uint32_t index, uint32_t n) {
+    for (uint32_t i = 1; i < n; i++) {
+        if (block_at(m, index, i) != block_at(m, index, 0) + i) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Copies the stream's blocks into a new buffer. */
+static int copy_stream(hg__msf_t *m, uint32_t index, uint32_t n, hg__stream_t *out,
+                       hg_error_t *err) {
+    out->owned = hg_malloc(out->n ? out->n : 1);
+    if (!out->owned) {
+        return hg_error_set(err, HG_ENOMEM, "%s: out of memory reading stream %u", m->name, index);
+    }
+    if (read_stream_blocks(m, index, n, out->owned, out->n) != 0) {
+        hg__stream_free(out);
+        return hg_error_set(err, HG_EIO, "%s: stream %u: read failed", m->name, index);
+    }
+    out->p = out->owned;
+    return 0;
+}
+
+int hg__msf_read(hg__msf_t *m, uint32_t index, hg__stream_t *out, hg_error_t *err) {
+    memset(out, 0, sizeof *out);
     if (index >= m->nstreams) {
         return hg_error_set(err, HG_EFORMAT, "%s: stream %u does not exist (the file has %u)",
                             m->name, index, m->nstreams);
     }
-    uint32_t size = hg__msf_stream_size(m, index), n = blocks_of(m, size), bad;
-    if (size > m->src.size || (bad = bad_block(m, index, n)) != UINT32_MAX) {
+    uint32_t size = hg__msf_stream_size(m, index), n = blocks_of(m, size);
+    if (size > m->src.size || bad_block(m, index, n) != UINT32_MAX) {
         return hg_error_set(err, HG_EFORMAT,
-                            "%s: stream %u: size %u or a block number lies "
-                            "past the end of the file (%llu bytes)",
+                            "%s: stream %u: size %u or a block number lies past the end of the "
+                            "file (%llu bytes)",
                             m->name, index, size, (unsigned long long)m->src.size);
     }
-    uint8_t *buf = hg_malloc((size_t)size + 1);
-    if (!buf) {
-        return hg_error_set(err, HG_ENOMEM, "%s: out of memory reading stream %u", m->name, index);
+    out->n = size;
+    if (m->src.base && n > 0 && adjacent(m, index, n)) {
+        out->p = m->src.base + (size_t)block_at(m, index, 0) * m->block_size; /* lent */
+        return 0;
     }
-    if (read_stream_blocks(m, index, n, buf, size) != 0) {
-        hg_free(buf);
-        return hg_error_set(err, HG_EIO, "%s: stream %u: read failed", m->name, index);
-    }
-    buf[size] = 0;
-    *out = buf;
-    *out_len = size;
-    return 0;
+    return copy_stream(m, index, n, out, err);
+}
+
+void hg__stream_free(hg__stream_t *s) {
+    hg_free(s->owned);
+    memset(s, 0, sizeof *s);
 }

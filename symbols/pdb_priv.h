@@ -1,7 +1,9 @@
 /* pdb_priv.h - private to the PDB reader (pdb_*.c): byte spans, the MSF container, the streams.
  *
  * How the pieces fit (docs/pdb-reader.md has the format with its sources):
- *   pdb_msf.c      the MSF container: superblock, stream directory, streams read into memory
+ *   pdb_msf.c      the MSF container: superblock, stream directory, streams (lent from the
+ *                  file in memory when their blocks are adjacent, else copied)
+ *   pdb_map_posix.c  the file mapped into memory (a platform file)
  *   pdb_info.c     the PDB info stream (GUID, age, named streams) and the /names string table
  *   pdb_dbi.c      the DBI stream: modules, section contributions, section headers, OMAP
  *   pdb_publics.c  public symbols (S_PUB32) through the publics stream's address map
@@ -17,6 +19,7 @@
 #include "pdb.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 
 /* ---- byte spans ------------------------------------------------------------------------ */
 
@@ -36,8 +39,12 @@ static inline uint32_t hg__le32(const uint8_t *p) {
 }
 /* Little-endian values at off; 0 when they do not fit (callers check hg__span_has first where
  * 0 would be taken for data). */
-uint16_t hg__span_u16(hg__span_t s, size_t off);
-uint32_t hg__span_u32(hg__span_t s, size_t off);
+static inline uint16_t hg__span_u16(hg__span_t s, size_t off) {
+    return hg__span_has(s, off, 2) ? hg__le16(s.p + off) : 0;
+}
+static inline uint32_t hg__span_u32(hg__span_t s, size_t off) {
+    return hg__span_has(s, off, 4) ? hg__le32(s.p + off) : 0;
+}
 /* The NUL-terminated string at off, or NULL when it is not terminated inside s. */
 const char *hg__span_str(hg__span_t s, size_t off);
 /* The span [off, off + len) of s, or an empty span (p NULL) when it does not fit. */
@@ -45,12 +52,26 @@ hg__span_t hg__span_sub(hg__span_t s, size_t off, size_t len);
 
 /* ---- pdb_msf.c: the container ----------------------------------------------------------- */
 
-/* Where the file's bytes come from: a FILE or a memory buffer. */
+/* Where the file's bytes come from: a FILE, or the whole file in memory (given, or mapped). */
 typedef struct hg__msf_src {
     int (*read_at)(void *ctx, uint64_t off, void *buf, size_t n); /* 0 or HG_EIO */
     void *ctx;
     uint64_t size;
+    const uint8_t *base; /* the whole file when it is in memory, else NULL */
 } hg__msf_src_t;
+
+/* A stream's bytes: lent from the file in memory when its blocks are adjacent there, else a
+ * copy (owned). Valid until hg__stream_free and while the file is open. */
+typedef struct hg__stream {
+    const uint8_t *p;
+    size_t n;
+    uint8_t *owned;
+} hg__stream_t;
+
+void hg__stream_free(hg__stream_t *s);
+static inline hg__span_t hg__stream_span(const hg__stream_t *s) {
+    return (hg__span_t){s->p, s->n};
+}
 
 typedef struct hg__msf {
     hg__msf_src_t src;
@@ -67,10 +88,16 @@ typedef struct hg__msf {
  * err naming the file and offset; on error m holds nothing to free. */
 int hg__msf_open(hg__msf_t *m, hg__msf_src_t src, const char *name, hg_error_t *err);
 void hg__msf_close(hg__msf_t *m);
-/* Reads stream index into a new buffer (caller frees with hg_free; one NUL byte follows the
- * data). A stream that does not exist is an error; an empty stream gives *out_len 0. */
-int hg__msf_read(hg__msf_t *m, uint32_t index, uint8_t **out, size_t *out_len, hg_error_t *err);
+/* Reads stream index into *out (release it with hg__stream_free). A stream that does not exist
+ * is an error; an empty stream gives out->n 0. */
+int hg__msf_read(hg__msf_t *m, uint32_t index, hg__stream_t *out, hg_error_t *err);
 uint32_t hg__msf_stream_size(const hg__msf_t *m, uint32_t index);
+
+/* ---- file mapping (pdb_map_posix.c) --------------------------------------------------- */
+
+/* The file fp (size bytes) mapped read-only, or NULL when it cannot be (then it is read). */
+const uint8_t *hg__pdb_map(FILE *fp, uint64_t size);
+void hg__pdb_unmap(const uint8_t *base, uint64_t size);
 
 /* ---- pdb_info.c: PDB info stream and /names ------------------------------------------- */
 
@@ -83,7 +110,7 @@ typedef struct hg__pdb_info {
 int hg__pdb_info_parse(hg__span_t s, hg__pdb_info_t *out, const char *name, hg_error_t *err);
 
 typedef struct hg__pdb_names {
-    uint8_t *stream;
+    hg__stream_t stream;
     hg__span_t strings; /* the string buffer; offsets index it */
 } hg__pdb_names_t;
 
@@ -141,7 +168,7 @@ typedef struct hg__pdb_pub {
 } hg__pdb_pub_t;
 
 typedef struct hg__pdb_publics {
-    uint8_t *symrec;     /* the symbol record stream: names point into it */
+    hg__stream_t symrec; /* the symbol record stream: names point into it */
     hg__pdb_pub_t *pubs; /* sorted by rva */
     size_t n;
 } hg__pdb_publics_t;
@@ -161,26 +188,26 @@ typedef struct hg__pdb_proc {
     const char *name;
 } hg__pdb_proc_t;
 
-#define HG__LINE_END UINT32_MAX /* file of an entry that ends a line block */
+#define HG__LINE_END UINT32_MAX /* file of a line that is not known */
 
-typedef struct hg__pdb_line {
-    uint32_t rva, line;
-    uint32_t file; /* offset into the file checksums; HG__LINE_END ends the block before */
-    uint32_t seq;  /* order in the stream (ties broken by it) */
-} hg__pdb_line_t;
+/* One DEBUG_S_LINES subsection: the code range it covers and where its data is. */
+typedef struct hg__pdb_lineblock {
+    uint32_t rva, end; /* [rva, end) */
+    uint32_t off, len; /* the subsection's data in the module stream */
+} hg__pdb_lineblock_t;
 
 typedef struct hg__pdb_inlinee {
     uint32_t id, file, line; /* an inlined function's IPI id, checksum offset, first line */
 } hg__pdb_inlinee_t;
 
 typedef struct hg__pdb_cu {
-    uint8_t *stream;
+    hg__stream_t stream;
     hg__span_t syms;       /* symbol records, offsets as the records' parent/end fields count */
     hg__span_t checksums;  /* DEBUG_S_FILECHKSMS data */
     hg__pdb_proc_t *procs; /* sorted by rva */
     size_t nprocs, capprocs;
-    hg__pdb_line_t *lines; /* sorted by (rva, block ends first, seq) */
-    size_t nlines, caplines;
+    hg__pdb_lineblock_t *blocks; /* sorted by rva */
+    size_t nblocks, capblocks;
     hg__pdb_inlinee_t *inlinees; /* sorted by id */
     size_t ninlinees, capinlinees;
 } hg__pdb_cu_t;
@@ -193,11 +220,12 @@ void hg__pdb_cu_free(hg__pdb_cu_t *cu);
 /* The procedure whose range holds rva, or NULL. */
 const hg__pdb_proc_t *hg__pdb_cu_proc(const hg__pdb_cu_t *cu, uint32_t rva);
 
-/* pdb_lines.c: adds a DEBUG_S_LINES subsection's entries; sorts them when all are in. */
+/* pdb_lines.c: checks a DEBUG_S_LINES subsection and indexes it; sorts the index when all are
+ * in. */
 int hg__pdb_lines_add(hg__pdb_cu_t *cu, const hg__pdb_dbi_t *d, hg__span_t sub);
 void hg__pdb_lines_sort(hg__pdb_cu_t *cu);
-/* The line entry in effect at rva, or NULL (no line block covers it). */
-const hg__pdb_line_t *hg__pdb_lines_find(const hg__pdb_cu_t *cu, uint32_t rva);
+/* The line and file (checksum offset) in effect at rva; false when no line block covers it. */
+bool hg__pdb_lines_find(const hg__pdb_cu_t *cu, uint32_t rva, uint32_t *line, uint32_t *file);
 /* The file name of checksum offset file, or NULL. */
 const char *hg__pdb_file_name(const hg__pdb_cu_t *cu, const hg__pdb_names_t *names, uint32_t file);
 
@@ -206,7 +234,7 @@ int hg__pdb_inlinees_add(hg__pdb_cu_t *cu, hg__span_t sub);
 void hg__pdb_inlinees_sort(hg__pdb_cu_t *cu);
 
 typedef struct hg__pdb_ipi {
-    uint8_t *stream;
+    hg__stream_t stream;
     uint32_t begin;    /* the first type index */
     uint32_t *offsets; /* record offsets by index - begin */
     size_t n;
@@ -231,5 +259,7 @@ size_t hg__pdb_inline_chain(const hg__pdb_cu_t *cu, const hg__pdb_proc_t *proc, 
 
 /* Grows *arr (elements of size elem) so one more fits; 0 or HG_ENOMEM. */
 int hg__pdb_grow(void **arr, size_t *cap, size_t n, size_t elem);
+/* qsort, skipped when the array is sorted already (as linkers mostly write them). */
+void hg__pdb_sort(void *arr, size_t n, size_t elem, int (*cmp)(const void *, const void *));
 
 #endif

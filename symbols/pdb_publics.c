@@ -56,7 +56,7 @@ static int parse(hg__msf_t *m, const hg__pdb_dbi_t *d, hg__span_t s, hg__pdb_pub
     for (size_t i = 0; i < n; i++) {
         add_public(p, d, symrec, hg__le32(map.p + 4 * i));
     }
-    qsort(p->pubs, p->n, sizeof *p->pubs, cmp_pub);
+    hg__pdb_sort(p->pubs, p->n, sizeof *p->pubs, cmp_pub);
     return 0;
 }
 
@@ -66,17 +66,16 @@ int hg__pdb_publics_load(hg__msf_t *m, const hg__pdb_dbi_t *d, hg__pdb_publics_t
     if (d->publics_stream == HG__NO_STREAM || d->symrec_stream == HG__NO_STREAM) {
         return 0; /* no publics: nothing to find */
     }
-    uint8_t *pub;
-    size_t publen, symlen;
-    int rc = hg__msf_read(m, d->publics_stream, &pub, &publen, err);
+    hg__stream_t pub;
+    int rc = hg__msf_read(m, d->publics_stream, &pub, err);
     if (rc != 0) {
         return rc;
     }
-    rc = hg__msf_read(m, d->symrec_stream, &out->symrec, &symlen, err);
+    rc = hg__msf_read(m, d->symrec_stream, &out->symrec, err);
     if (rc == 0) {
-        rc = parse(m, d, (hg__span_t){pub, publen}, out, (hg__span_t){out->symrec, symlen}, err);
+        rc = parse(m, d, hg__stream_span(&pub), out, hg__stream_span(&out->symrec), err);
     }
-    hg_free(pub);
+    hg__stream_free(&pub);
     if (rc != 0) {
         hg__pdb_publics_free(out);
     }
@@ -84,7 +83,7 @@ int hg__pdb_publics_load(hg__msf_t *m, const hg__pdb_dbi_t *d, hg__pdb_publics_t
 }
 
 void hg__pdb_publics_free(hg__pdb_publics_t *p) {
-    hg_free(p->symrec);
+    hg__stream_free(&p->symrec);
     hg_free(p->pubs);
     memset(p, 0, sizeof *p);
 }

@@ -1,9 +1,10 @@
 /* pdb_reader.c - hg_pdb_open and hg_pdb_lookup (pdb.h): the PDB reader's pieces put together.
  *
- * Opening reads the MSF directory, the PDB info stream (stream 1) and the DBI stream (stream
- * 3); a damaged one fails the open. A lookup maps the rva through OMAP (if any), finds the
- * compiland whose section contribution holds it, loads that compiland once (procedures, lines,
- * inlinee lines, each sorted for binary search), and answers with the procedure, the inline
+ * A file is mapped into memory where the system allows, so streams whose blocks are adjacent
+ * are used in place. Opening reads the MSF directory, the PDB info stream (stream 1) and the DBI
+ * stream (stream 3); a damaged one fails the open. A lookup maps the rva through OMAP (if any),
+ * finds the compiland whose section contribution holds it, loads that compiland once (procedures,
+ * lines, inlinee lines, each sorted for binary search), and answers with the procedure, the inline
  * sites inside it (pdb_inline.c) and the line; when no procedure covers the address, the
  * nearest public symbol names it. The /names table, the publics and the IPI stream are read on
  * first need. A part that turns out damaged is remembered as failed with one warning and stays
@@ -22,7 +23,8 @@ struct hg_pdb {
     hg__msf_t msf;
     char *name;
     FILE *fp;
-    const uint8_t *mem;
+    const uint8_t *mem; /* the whole file: given (hg_pdb_open_memory) or mapped */
+    bool mapped;
     hg__pdb_info_t info;
     hg__pdb_dbi_t dbi;
     lazy_t names_state, publics_state, ipi_state;
@@ -57,12 +59,11 @@ static int mem_read_at(void *ctx, uint64_t off, void *buf, size_t n) {
 /* ---- open / close ----------------------------------------------------------------------- */
 
 static int read_info(hg_pdb_t *p, hg_error_t *err) {
-    uint8_t *buf;
-    size_t len;
-    int rc = hg__msf_read(&p->msf, 1, &buf, &len, err);
+    hg__stream_t st;
+    int rc = hg__msf_read(&p->msf, 1, &st, err);
     if (rc == 0) {
-        rc = hg__pdb_info_parse((hg__span_t){buf, len}, &p->info, p->name, err);
-        hg_free(buf);
+        rc = hg__pdb_info_parse(hg__stream_span(&st), &p->info, p->name, err);
+        hg__stream_free(&st);
     }
     return rc;
 }
@@ -121,14 +122,17 @@ hg_pdb_t *hg_pdb_open_file(const char *path, hg_error_t *err) {
         hg_pdb_close(p);
         return NULL;
     }
-    return open_with(p, (hg__msf_src_t){file_read_at, p, (uint64_t)size}, err);
+    p->mem = hg__pdb_map(p->fp, (uint64_t)size);
+    p->mapped = p->mem != NULL;
+    hg__msf_src_t src = {p->mapped ? mem_read_at : file_read_at, p, (uint64_t)size, p->mem};
+    return open_with(p, src, err);
 }
 
 hg_pdb_t *hg_pdb_open_memory(const void *data, size_t size, const char *name, hg_error_t *err) {
     hg_pdb_t *p = new_pdb(name, err);
     if (p) {
         p->mem = data;
-        p = open_with(p, (hg__msf_src_t){mem_read_at, p, size}, err);
+        p = open_with(p, (hg__msf_src_t){mem_read_at, p, size, p->mem}, err);
     }
     return p;
 }
@@ -142,11 +146,14 @@ void hg_pdb_close(hg_pdb_t *p) {
     }
     hg_free(p->cus);
     hg_free(p->cu_state);
-    hg_free(p->names.stream);
+    hg__stream_free(&p->names.stream);
     hg__pdb_publics_free(&p->publics);
     hg__pdb_ipi_free(&p->ipi);
     hg__pdb_dbi_free(&p->dbi);
     hg__msf_close(&p->msf);
+    if (p->mapped) {
+        hg__pdb_unmap(p->mem, p->msf.src.size);
+    }
     if (p->fp) {
         fclose(p->fp);
     }
@@ -230,10 +237,10 @@ static const hg__pdb_cu_t *get_cu(hg_pdb_t *p, size_t i) {
 
 /* The file and line the compiland's line table gives rva. */
 static void set_line(hg_pdb_t *p, const hg__pdb_cu_t *cu, uint32_t rva, hg_pdb_frame_t *f) {
-    const hg__pdb_line_t *l = cu ? hg__pdb_lines_find(cu, rva) : NULL;
-    if (l) {
-        f->file = hg__pdb_file_name(cu, get_names(p), l->file);
-        f->line = l->line;
+    uint32_t line, file;
+    if (cu && hg__pdb_lines_find(cu, rva, &line, &file)) {
+        f->file = hg__pdb_file_name(cu, get_names(p), file);
+        f->line = line;
     }
 }
 
