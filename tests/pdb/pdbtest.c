@@ -3,11 +3,13 @@
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -158,6 +160,22 @@ static bool accepts(int port) {
     return ok;
 }
 
+/* In the child: the server's only open files are /dev/null and the log, so no pipe of the
+ * test runner is held open by it, and it dies with the test. */
+static void exec_server(const char *dir, const char *log, const char *port) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    int in = open("/dev/null", O_RDWR), err = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(in, 0);
+    dup2(in, 1);
+    dup2(err, 2);
+    for (int fd = 3; fd < 1024; fd++) {
+        close(fd);
+    }
+    execlp("python3", "python3", "-m", "http.server", port, "--bind", "127.0.0.1", "--directory",
+           dir, (char *)NULL);
+    _exit(127);
+}
+
 http_server_t http_start(const char *dir, const char *log) {
     http_server_t s = {0, free_port()};
     char port[16];
@@ -165,16 +183,15 @@ http_server_t http_start(const char *dir, const char *log) {
     s.pid = fork();
     cr_assert(s.pid >= 0);
     if (s.pid == 0) {
-        FILE *fp = freopen(log, "w", stderr);
-        (void)fp;
-        execlp("python3", "python3", "-m", "http.server", port, "--bind", "127.0.0.1",
-               "--directory", dir, (char *)NULL);
-        _exit(127);
+        exec_server(dir, log, port);
     }
-    for (int i = 0; i < 200 && !accepts(s.port); i++) {
+    for (int i = 0; i < 1200 && !accepts(s.port); i++) { /* up to 30 s on a loaded machine */
         usleep(25000);
     }
-    cr_assert(accepts(s.port), "python3 -m http.server did not start on port %d", s.port);
+    if (!accepts(s.port)) {
+        http_stop(&s);
+        cr_assert_fail("python3 -m http.server did not start on port %d", s.port);
+    }
     return s;
 }
 
