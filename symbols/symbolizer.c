@@ -5,7 +5,9 @@
  * load that was current at the requested time (a base can be reused after an unload). Modules
  * open their debug information lazily, on the first address resolved in them, by asking each
  * backend in turn. Results are cached per (space, address); strings are interned in a JudyHS
- * pool so frames can point at them until hg_sym_close. */
+ * pool so frames can point at them until hg_sym_close. Backends share the symbol path, parsed
+ * once on first use (sympath.h), and report damaged debug files through hg__sym_warn, which
+ * counts them and passes them to the on_warning option. */
 #include "backend.h"
 #include "sympath.h"
 
