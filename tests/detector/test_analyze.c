@@ -162,7 +162,7 @@ Test(analyze, bad_input_is_exit_2_and_writes_nothing) {
     cr_assert_neq(stat(out, &st), 0, "no report written");
     run_free(&r);
 
-    scratch_write("r.json", "earlier report\n");
+    free(scratch_write("r.json", "earlier report\n"));
     r = run_heapgate((const char *[]){"analyze", in, "-o", out, NULL});
     cr_assert_eq(r.status, 2);
     char *kept = read_file(out, NULL);
