@@ -258,3 +258,14 @@ Test(analyze, demo_trace) {
     run_free(&r);
     free(out);
 }
+
+Test(analyze, readme_shows_the_help_text) {
+    char *readme = read_file(HG_SOURCE_DIR "/README.md", NULL);
+    cr_assert_not_null(readme);
+    run_result_t r = run_heapgate((const char *[]){"--help", NULL});
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(readme, r.out), "README.md's command reference differs from --help:\n%s",
+              r.out);
+    run_free(&r);
+    free(readme);
+}
