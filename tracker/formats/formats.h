@@ -75,7 +75,8 @@ hg_hgt_writer_t *hg_hgt_writer_open(const char *path, const hg_hgt_write_options
 hg_hgt_writer_t *hg_hgt_writer_open_stream(FILE *fp, const char *name,
                                            const hg_hgt_write_options_t *opt, hg_error_t *err);
 /* The sink that writes into the file; valid until close or abort. Its callbacks fail with
- * HG_EIO or HG_ENOMEM (details from hg_hgt_writer_error). */
+ * HG_EIO or HG_ENOMEM, HG_EUSAGE for an event kind outside 1..HG_EV_KIND_MAX or a stack id 0,
+ * HG_ELIMIT for a build-id over 64 bytes (details from hg_hgt_writer_error). */
 hg_sink_t hg_hgt_writer_sink(hg_hgt_writer_t *w);
 /* Writes what is buffered as a whole chunk now (streams: so the reader sees it). */
 int hg_hgt_writer_flush(hg_hgt_writer_t *w, hg_error_t *err);
