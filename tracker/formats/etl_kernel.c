@@ -30,7 +30,8 @@
 #define HOOK_IMAGE_DCEND     0x1404
 
 enum { OP_UNLOAD = 2, OP_DCSTART = 3, OP_DCEND = 4, OP_LOAD = 10 };
-enum { KTC_IMAGE_ID = 0x00, KTC_DBGID_RSDS = 0x24, SYSCONFIGEX_VOLUME_MAPPING = 35 };
+enum { KTC_IMAGE_ID = 0x00, KTC_DBGID_RSDS = 0x24 };
+enum { SYSCONFIGEX_SYSTEM_PATHS = 33, SYSCONFIGEX_VOLUME_MAPPING = 35 };
 enum { REC_IMAGE = 1, REC_IMAGE_ID = 2, REC_DBG_ID = 3 };
 
 /* KernelTraceControl ImageID task {b3e675d7-2554-4f18-830b-2762732560de}, Windows layout. */
@@ -69,6 +70,7 @@ void hg__etl_kernel_free(hg__etl_kernel_t *k) {
     }
     hg_free(k->group);
     hg_free(k->volumes);
+    hg_free(k->windows_dir);
     hg_free(k->kmods);
     hg__map_free(&k->loaded);
     memset(k, 0, sizeof *k);
@@ -129,8 +131,42 @@ static int on_volume(hg__etl_reader_t *r, const hg__etl_event_t *e) {
     return 0;
 }
 
+/* SystemPaths: SystemDirectory, then SystemWindowsDirectory ("C:\\Windows\\"), UTF-16. Paths
+ * of images loaded later may start at the Windows directory without a device ("\\Windows\\
+ * System32\\mscoree.dll" in net.4.5.2.x64.etl, which PerfView shows on drive C:). */
+static int on_system_paths(hg__etl_reader_t *r, const hg__etl_event_t *e) {
+    hg__etl_kernel_t *k = &r->kernel;
+    uint32_t used = 0;
+    char *sys = utf16_dup(e->data, 0, e->data_len, &used);
+    char *win = utf16_dup(e->data, used, e->data_len, NULL);
+    hg_free(sys);
+    if (!win) {
+        return HG_ENOMEM;
+    }
+    hg_free(k->windows_dir);
+    k->windows_dir = win;
+    return 0;
+}
+
+/* "\\Windows\\..." on the drive of the Windows directory ("C:\\Windows\\"), or NULL. */
+static char *windows_path(const hg__etl_kernel_t *k, const char *path) {
+    const char *w = k->windows_dir;
+    if (!w || strlen(w) < 4 || w[1] != ':' || strncasecmp(path, w + 2, strlen(w + 2)) != 0) {
+        return NULL;
+    }
+    hg_buf_t b;
+    hg_buf_init(&b);
+    hg_buf_append(&b, w, 2);
+    hg_buf_puts(&b, path);
+    return b.failed ? (hg_buf_free(&b), NULL) : hg_buf_take(&b);
+}
+
 /* path with its NT device prefix replaced by the drive it is mapped to (a new string). */
 static char *dos_path(const hg__etl_kernel_t *k, const char *path) {
+    char *win = windows_path(k, path);
+    if (win) {
+        return win;
+    }
     for (size_t i = 0; i < k->nvolumes; i++) {
         const char *nt = k->volumes[i].nt, *dos = k->volumes[i].dos;
         size_t n = strlen(nt);
@@ -363,8 +399,10 @@ static int on_ktc(hg__etl_reader_t *r, const hg__etl_event_t *e) {
 
 int hg__etl_kernel_event(hg__etl_reader_t *r, const hg__etl_event_t *e) {
     if (e->cls == ETL_CLASS_GUID) {
-        if (e->opcode == SYSCONFIGEX_VOLUME_MAPPING && memcmp(e->guid, sysconfigex_guid, 16) == 0) {
-            return on_volume(r, e);
+        if (memcmp(e->guid, sysconfigex_guid, 16) == 0) {
+            return e->opcode == SYSCONFIGEX_VOLUME_MAPPING ? on_volume(r, e)
+                   : e->opcode == SYSCONFIGEX_SYSTEM_PATHS ? on_system_paths(r, e)
+                                                           : 0;
         }
         return memcmp(e->guid, ktc_guid, 16) == 0 ? on_ktc(r, e) : 0;
     }

@@ -265,6 +265,7 @@ typedef struct hg__etl_stats {
     uint64_t heap_events, stack_events, stack_refs, stack_defs;
     uint64_t unmatched_stacks, forced, unsupported_versions;
     uint64_t modules, processes;
+    hg__etl_header_t header;
 } hg__etl_stats_t;
 
 typedef struct hg__etl_image hg__etl_image_t;
@@ -276,6 +277,7 @@ typedef struct hg__etl_kernel {
     size_t ngroup, capgroup;
     hg__etl_volume_t *volumes; /* NT device prefix -> DOS drive */
     size_t nvolumes;
+    char *windows_dir; /* SysConfigEx SystemPaths: "C:\\Windows\\" */
     hg_module_info_t *kmods; /* kernel images (pid 0), lent to every process with heap events */
     size_t nkmods, capkmods;
     hg__map_t loaded; /* hash(pid, base) of images loaded: DCEnd repeats only the unknown */

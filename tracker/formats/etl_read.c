@@ -290,6 +290,7 @@ static void finish(hg__etl_reader_t *r, hg_read_result_t *res, hg__etl_stats_t *
     r->stats.compressed_buffers = r->file.compressed_buffers;
     r->stats.events = r->file.events;
     r->stats.forced = r->pending.forced;
+    r->stats.header = r->hdr;
     if (stats) {
         *stats = r->stats;
     }
