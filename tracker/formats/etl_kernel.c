@@ -186,12 +186,14 @@ static char *dos_path(const hg__etl_kernel_t *k, const char *path) {
 
 /* ---- processes ----------------------------------------------------------------------------- */
 
-/* Offset after the UserSID (TOKEN_USER then SID, or 4 bytes when empty), or 0 when short. */
+/* Offset after the UserSID (TOKEN_USER then SID), or 0 when short. An empty one is 4 zero
+ * bytes: §3.5 says "if the first P bytes are 0 the SID is only 4 bytes"; like PerfView's
+ * SkipSID, only those 4 bytes are read, since with P = 8 the next 4 belong to the name. */
 static uint32_t skip_sid(const uint8_t *d, uint32_t len, uint32_t off, unsigned p) {
-    if (off + p > len) {
+    if (off + 4 > len) {
         return 0;
     }
-    if (hg__get_ptr(d + off, p) == 0) {
+    if (hg__get_u32(d + off) == 0) {
         return off + 4;
     }
     if (off + 2 * p + 8 > len) {
