@@ -48,6 +48,9 @@ hg_format_t hg_format_detect(const uint8_t *head, size_t n) {
     if (is_etl(head, n)) {
         return HG_FMT_ETL;
     }
+    if (first_line_is(head, n, "BeginHeader")) {
+        return HG_FMT_XPERF; /* xperf -a dumper, etw-format.md §4.1 */
+    }
     return HG_FMT_UNKNOWN;
 }
 
@@ -77,6 +80,8 @@ static reader_fn reader_for(hg_format_t fmt) {
         return hg_text_read;
     case HG_FMT_ETL:
         return hg_etl_read;
+    case HG_FMT_XPERF:
+        return hg_xperf_read;
     default:
         return NULL;
     }
@@ -104,7 +109,8 @@ int hg_read_file(const char *path, hg_sink_t sink, const hg_read_options_t *opt,
         rc = read ? read(fp, path, size, sink, opt, res, err)
                   : hg_error_set(err, HG_EFORMAT,
                                  "%s: offset 0: not a heapgate trace (.hgt), text trace "
-                                 "(\"hgtrace 1\"), ETL file or other supported format",
+                                 "(\"hgtrace 1\"), ETL file, xperf text dump or other "
+                                 "supported format",
                                  path);
     }
     fclose(fp);
