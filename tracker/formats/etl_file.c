@@ -100,7 +100,8 @@ static int add_ix(hg__etl_file_t *f, uint64_t off, const uint8_t *h, size_t *cap
     f->ix[f->nix++] = (hg__etl_buf_ix_t){.off = off,
                                          .seq = hg__get_u64(h + BUF_SEQUENCE),
                                          .size = hg__get_u32(h),
-                                         .cpu = hg__get_u16(h + BUF_PROCESSOR) & PROCESSOR_MASK};
+                                         .cpu = hg__get_u16(h + BUF_PROCESSOR) & PROCESSOR_MASK,
+                                         .compressed = hg__get_u16(h + BUF_FLAG) & FLAG_COMPRESSED};
     return 0;
 }
 
@@ -172,31 +173,48 @@ static int decompress(hg__etl_file_t *f, hg__etl_cursor_t *c, uint32_t size, uin
     return 0;
 }
 
-/* Reads the buffer indexed at ix into cursor c (decompressing it when needed). */
-static int load(hg__etl_file_t *f, hg__etl_cursor_t *c, const hg__etl_buf_ix_t *ix) {
+/* Reads len bytes at off into buf; the file held them when it was indexed. */
+static int read_whole(hg__etl_file_t *f, uint64_t off, uint8_t *buf, size_t len) {
     size_t got;
+    int rc = read_at(f, off, buf, len, &got);
+    if (rc == 0 && got < len) {
+        rc = damage(f, off + got, "file ended while reading a buffer it held when opened");
+    }
+    return rc;
+}
+
+/* A compressed buffer: read into the scratch buffer, decompressed into c. */
+static int load_compressed(hg__etl_file_t *f, hg__etl_cursor_t *c, const hg__etl_buf_ix_t *ix) {
     int rc = grow(f, &f->scratch, &f->scratch_cap, ix->size);
     if (rc == 0) {
-        rc = read_at(f, ix->off, f->scratch, ix->size, &got);
+        rc = read_whole(f, ix->off, f->scratch, ix->size);
     }
-    if (rc == 0 && got < ix->size) {
-        rc = damage(f, ix->off + got, "file ended while reading a buffer it held when opened");
+    uint32_t saved = rc == 0 ? hg__get_u32(f->scratch + BUF_SAVED_OFFSET) : 0;
+    if (rc == 0 && (saved < ETL_BUFFER_HEADER_BYTES || saved > MAX_BUFFER_BYTES)) {
+        rc = damage(f, ix->off + BUF_SAVED_OFFSET, "SavedOffset changed since the file was opened");
     }
-    if (rc != 0) {
-        return rc;
-    }
-    uint32_t saved = hg__get_u32(f->scratch + BUF_SAVED_OFFSET);
-    c->compressed = hg__get_u16(f->scratch + BUF_FLAG) & FLAG_COMPRESSED;
-    c->buf_off = ix->off;
-    if ((rc = grow(f, &c->data, &c->cap, saved)) != 0) {
-        return rc;
-    }
-    if (c->compressed) {
+    if (rc == 0 && (rc = grow(f, &c->data, &c->cap, saved)) == 0) {
         rc = decompress(f, c, ix->size, saved);
-    } else {
-        memcpy(c->data, f->scratch, saved);
     }
     c->len = saved;
+    return rc;
+}
+
+/* Reads the buffer indexed at ix into cursor c (decompressing it when needed). */
+static int load(hg__etl_file_t *f, hg__etl_cursor_t *c, const hg__etl_buf_ix_t *ix) {
+    int rc;
+    c->compressed = ix->compressed;
+    c->buf_off = ix->off;
+    if (ix->compressed) {
+        rc = load_compressed(f, c, ix);
+    } else if ((rc = grow(f, &c->data, &c->cap, ix->size)) == 0) {
+        rc = read_whole(f, ix->off, c->data, ix->size);
+        c->len = rc == 0 ? hg__get_u32(c->data + BUF_SAVED_OFFSET) : 0;
+        if (rc == 0 && (c->len < ETL_BUFFER_HEADER_BYTES || c->len > ix->size)) {
+            rc = damage(f, ix->off + BUF_SAVED_OFFSET,
+                        "SavedOffset changed since the file was opened");
+        }
+    }
     c->pos = ETL_BUFFER_HEADER_BYTES;
     f->buffers++;
     f->bytes_loaded += ix->size;

@@ -5,37 +5,13 @@
 
 #include <string.h>
 
-uint64_t hg__map_hash(uint64_t x) {
-    x ^= x >> 33;
-    x *= UINT64_C(0xff51afd7ed558ccd);
-    x ^= x >> 33;
-    x *= UINT64_C(0xc4ceb9fe1a85ec53);
-    return x ^ (x >> 33);
-}
-
 void hg__map_free(hg__map_t *m) {
     hg_free(m->slots);
     memset(m, 0, sizeof *m);
 }
 
 static size_t find_slot(const hg__map_t *m, uint64_t key) {
-    size_t mask = m->cap - 1, i = hg__map_hash(key) & mask;
-    while (m->slots[i].val && m->slots[i].key != key) {
-        i = (i + 1) & mask;
-    }
-    return i;
-}
-
-bool hg__map_get(const hg__map_t *m, uint64_t key, uint64_t *val) {
-    if (m->n == 0) {
-        return false;
-    }
-    const hg__map_slot_t *s = &m->slots[find_slot(m, key)];
-    if (!s->val) {
-        return false;
-    }
-    *val = s->val - 1;
-    return true;
+    return hg__map_find_slot(m, key);
 }
 
 static int grow(hg__map_t *m) {
@@ -66,6 +42,32 @@ int hg__map_put(hg__map_t *m, uint64_t key, uint64_t val) {
     s->key = key;
     s->val = val + 1;
     return 0;
+}
+
+int hg__map_swap(hg__map_t *m, uint64_t key, uint64_t val, uint64_t *old) {
+    if ((m->n + 1) * 2 > m->cap && grow(m) != 0) {
+        return HG_ENOMEM;
+    }
+    hg__map_slot_t *s = &m->slots[find_slot(m, key)];
+    int had = s->val != 0;
+    *old = had ? s->val - 1 : 0;
+    m->n += !had;
+    s->key = key;
+    s->val = val + 1;
+    return had;
+}
+
+void hg__map_keep(hg__map_t *m, bool (*keep)(void *ud, uint64_t key, uint64_t val), void *ud) {
+    hg__map_t fresh = {0};
+    for (size_t i = 0; i < m->cap; i++) {
+        hg__map_slot_t *s = &m->slots[i];
+        if (s->val && keep(ud, s->key, s->val - 1) && hg__map_put(&fresh, s->key, s->val - 1)) {
+            hg__map_free(&fresh);
+            return; /* out of memory: keep everything */
+        }
+    }
+    hg__map_free(m);
+    *m = fresh;
 }
 
 /* Whether the entry at j (home h) may move into the hole at i when probing wraps around. */

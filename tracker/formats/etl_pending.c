@@ -35,17 +35,26 @@ static hg__pend_item_t *item(const hg__pending_t *q, uint64_t seq) {
     return &q->ring[seq & (q->cap - 1)];
 }
 
+/* Entries of by_tid are not removed when their item leaves: an entry older than the head is
+ * stale and ignored; stale entries are swept when they outnumber the queue. */
 static int deliver_head(hg__pending_t *q) {
     hg__pend_item_t *it = item(q, q->head);
-    uint64_t seq;
-    if (hg__map_get(&q->by_tid, it->ev.tid, &seq) && seq == it->seq) {
-        hg__map_del(&q->by_tid, it->ev.tid);
-    }
     q->head++;
     int rc = q->deliver(q->ud, it);
     hg_free(it->info);
     it->info = NULL;
     return rc;
+}
+
+static bool still_queued(void *ud, uint64_t key, uint64_t seq) {
+    (void)key;
+    return seq >= ((const hg__pending_t *)ud)->head;
+}
+
+static void sweep(hg__pending_t *q) {
+    if (q->by_tid.n > 4096 && q->by_tid.n > 2 * (q->tail - q->head)) {
+        hg__map_keep(&q->by_tid, still_queued, q);
+    }
 }
 
 /* Doubles the ring, keeping the items' positions by sequence number. */
@@ -76,27 +85,36 @@ static int make_room(hg__pending_t *q) {
 }
 
 /* A new item of thread tid: that thread's earlier item is done. */
-static void thread_moved_on(hg__pending_t *q, uint32_t tid) {
+static int thread_moved_on(hg__pending_t *q, uint32_t tid, bool waiting) {
     uint64_t seq;
-    if (hg__map_get(&q->by_tid, tid, &seq) && seq >= q->head) {
-        item(q, seq)->waiting = false;
-        hg__map_del(&q->by_tid, tid);
+    int had =
+        waiting ? hg__map_swap(&q->by_tid, tid, q->tail, &seq) : hg__map_get(&q->by_tid, tid, &seq);
+    if (had < 0) {
+        return had;
     }
+    if (had && seq >= q->head && seq < q->tail) {
+        item(q, seq)->waiting = false;
+    }
+    return 0;
 }
 
 int hg__pending_push(hg__pending_t *q, const hg_event_t *ev, uint64_t raw_ts, bool waiting,
                      hg_process_info_t *info, hg__pend_item_t **out) {
     int rc = make_room(q);
     if (rc == 0) {
-        thread_moved_on(q, ev->tid);
-        rc = waiting ? hg__map_put(&q->by_tid, ev->tid, q->tail) : 0;
+        sweep(q);
+        rc = thread_moved_on(q, ev->tid, waiting);
     }
     if (rc != 0) {
         hg_free(info);
         return rc;
     }
     hg__pend_item_t *it = item(q, q->tail);
-    *it = (hg__pend_item_t){.ev = *ev, .raw_ts = raw_ts, .seq = q->tail, .waiting = waiting};
+    it->ev = *ev;
+    it->raw_ts = raw_ts;
+    it->part_k = it->part_u = 0;
+    it->seq = q->tail;
+    it->waiting = waiting;
     it->info = info;
     q->tail++;
     if (out) {
@@ -115,7 +133,7 @@ hg__pend_item_t *hg__pending_find(hg__pending_t *q, uint32_t tid, uint64_t raw_t
         return it;
     }
     if (raw_ts > it->raw_ts) {
-        thread_moved_on(q, tid);
+        it->waiting = false; /* the thread has gone on to a later event */
     }
     return NULL;
 }

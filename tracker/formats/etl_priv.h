@@ -51,12 +51,41 @@ typedef struct hg__map {
 } hg__map_t;
 
 void hg__map_free(hg__map_t *m);
-/* The value for key, or false. */
-bool hg__map_get(const hg__map_t *m, uint64_t key, uint64_t *val);
+
+/* A 64-bit mixer (murmur3's finalizer): spreads keys over the table. */
+static inline uint64_t hg__map_hash(uint64_t x) {
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    return x ^ (x >> 33);
+}
+
+/* The slot holding key, or the empty slot where it would go (m->cap > 0). */
+static inline size_t hg__map_find_slot(const hg__map_t *m, uint64_t key) {
+    size_t mask = m->cap - 1, i = hg__map_hash(key) & mask;
+    while (m->slots[i].val && m->slots[i].key != key) {
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+/* The value for key, or false. Inline: the readers look up a few keys per event. */
+static inline bool hg__map_get(const hg__map_t *m, uint64_t key, uint64_t *val) {
+    if (m->n == 0) {
+        return false;
+    }
+    const hg__map_slot_t *s = &m->slots[hg__map_find_slot(m, key)];
+    *val = s->val - 1;
+    return s->val != 0;
+}
 /* Sets key to val (val < UINT64_MAX). Returns 0 or HG_ENOMEM. */
 int hg__map_put(hg__map_t *m, uint64_t key, uint64_t val);
 void hg__map_del(hg__map_t *m, uint64_t key);
-uint64_t hg__map_hash(uint64_t x);
+/* Sets key to val; returns 1 with the value it had in *old, 0 when it had none, or HG_ENOMEM. */
+int hg__map_swap(hg__map_t *m, uint64_t key, uint64_t val, uint64_t *old);
+/* Drops the entries keep() says no to (the map is rebuilt). */
+void hg__map_keep(hg__map_t *m, bool (*keep)(void *ud, uint64_t key, uint64_t val), void *ud);
 
 /* ---- etl_event.c: event headers (§1.5) --------------------------------------------------- */
 
@@ -93,6 +122,7 @@ typedef struct hg__etl_buf_ix {
     uint64_t off, seq;
     uint32_t size;
     uint16_t cpu;
+    bool compressed;
 } hg__etl_buf_ix_t;
 
 typedef struct hg__etl_cursor {
@@ -277,7 +307,7 @@ typedef struct hg__etl_kernel {
     size_t ngroup, capgroup;
     hg__etl_volume_t *volumes; /* NT device prefix -> DOS drive */
     size_t nvolumes;
-    char *windows_dir; /* SysConfigEx SystemPaths: "C:\\Windows\\" */
+    char *windows_dir;       /* SysConfigEx SystemPaths: "C:\\Windows\\" */
     hg_module_info_t *kmods; /* kernel images (pid 0), lent to every process with heap events */
     size_t nkmods, capkmods;
     hg__map_t loaded; /* hash(pid, base) of images loaded: DCEnd repeats only the unknown */
@@ -301,6 +331,8 @@ typedef struct hg__etl_reader {
     hg__map_t procs; /* pid -> index in procv */
     hg__etl_proc_t *procv;
     size_t nprocs, capprocs;
+    uint32_t last_pid; /* the process of the previous heap event (they come in runs) */
+    size_t last_proc;
     hg__etl_stats_t stats;
     uint64_t now; /* raw timestamp of the event being read */
 } hg__etl_reader_t;

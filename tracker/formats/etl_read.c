@@ -45,7 +45,12 @@ static int deliver(void *ud, hg__pend_item_t *it) {
 
 static hg__etl_proc_t *proc_of(hg__etl_reader_t *r, uint32_t pid) {
     uint64_t i;
+    if (r->nprocs && r->last_pid == pid) {
+        return &r->procv[r->last_proc];
+    }
     if (hg__map_get(&r->procs, pid, &i)) {
+        r->last_pid = pid;
+        r->last_proc = (size_t)i;
         return &r->procv[i];
     }
     if (r->nprocs == r->capprocs) {

@@ -43,6 +43,14 @@ struct hg__etl_stacks {
     hg__map_t by_hash;  /* frames hash -> part id */
     hg__map_t keys[2];  /* [0] kernel, [1] user: stack key -> part id */
     hg__map_t pair_ids; /* (kernel part << 32 | user part) -> stack id */
+    struct {
+        uint64_t hash;
+        uint32_t id;
+    } recent_parts[256]; /* a direct-mapped cache of by_hash */
+    struct {
+        uint64_t key;
+        uint32_t id;
+    } recent[256]; /* a direct-mapped cache of pair_ids: heap traces repeat few stacks */
     uint64_t scratch[HG_MAX_FRAMES];
 };
 
@@ -120,7 +128,12 @@ static uint64_t hash_frames(const uint64_t *f, uint32_t n) {
 
 static bool same_frames(hg__etl_stacks_t *s, uint32_t id, const uint64_t *f, uint32_t n) {
     const part_t *p = part_of(s, id);
-    return p->n == n && memcmp(s->frames + p->off, f, n * sizeof *f) == 0;
+    const uint64_t *g = s->frames + p->off;
+    uint64_t diff = p->n ^ n;
+    for (uint32_t i = 0; i < n && !diff && i < p->n; i++) {
+        diff |= g[i] ^ f[i]; /* short arrays: a loop beats a memcmp call */
+    }
+    return diff == 0;
 }
 
 static uint32_t add_frames_part(hg__etl_stacks_t *s, const uint64_t *f, uint32_t n) {
@@ -141,7 +154,16 @@ static uint32_t add_frames_part(hg__etl_stacks_t *s, const uint64_t *f, uint32_t
 
 uint32_t hg__etl_stacks_frames(hg__etl_stacks_t *s, const uint64_t *frames, uint32_t n) {
     uint64_t h = hash_frames(frames, n), found;
+    size_t slot = (size_t)(h & 255);
+    if (s->recent_parts[slot].id && s->recent_parts[slot].hash == h &&
+        same_frames(s, s->recent_parts[slot].id, frames, n)) {
+        return s->recent_parts[slot].id;
+    }
     bool known = hg__map_get(&s->by_hash, h, &found);
+    if (known) {
+        s->recent_parts[slot].hash = h;
+        s->recent_parts[slot].id = (uint32_t)found;
+    }
     if (known && same_frames(s, (uint32_t)found, frames, n)) {
         return (uint32_t)found;
     }
@@ -245,8 +267,14 @@ int hg__etl_stacks_id(hg__etl_stacks_t *s, uint32_t part_k, uint32_t part_u, uin
         return 0;
     }
     uint64_t key = (uint64_t)part_k << 32 | part_u, found;
+    size_t slot = (size_t)(hg__map_hash(key) & 255);
+    if (s->recent[slot].id && s->recent[slot].key == key) {
+        *id = s->recent[slot].id;
+        return 0;
+    }
     if (hg__map_get(&s->pair_ids, key, &found)) {
-        *id = (uint32_t)found;
+        s->recent[slot].key = key;
+        s->recent[slot].id = *id = (uint32_t)found;
         return 0;
     }
     uint32_t pid = new_pair(s, part_k, part_u);

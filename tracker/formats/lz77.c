@@ -14,6 +14,7 @@
  * consumes input. */
 #include "lz77.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 typedef struct lz {
@@ -96,14 +97,28 @@ static int nibble_length(lz_t *z, size_t *len) {
 static void copy_match(lz_t *z, size_t offset, size_t len) {
     uint8_t *dst = z->out + z->op;
     const uint8_t *src = dst - offset;
+    bool room = z->out_len - z->op >= len + 8;
+    z->op += len;
+    if (offset >= 8 && room) { /* the common short match: whole 8-byte steps, a few bytes past
+                                  len are written and overwritten later */
+        for (size_t i = 0; i < len; i += 8) {
+            memcpy(dst + i, src + i, 8);
+        }
+        return;
+    }
     if (offset >= len) {
         memcpy(dst, src, len);
-    } else {
-        for (size_t i = 0; i < len; i++) {
-            dst[i] = src[i]; /* overlapping: repeats the last offset bytes */
+        return;
+    }
+    size_t i = 0;
+    if (offset >= 8) { /* 8-byte steps never read bytes this copy has yet to write */
+        for (; i + 8 <= len; i += 8) {
+            memcpy(dst + i, src + i, 8);
         }
     }
-    z->op += len;
+    for (; i < len; i++) {
+        dst[i] = src[i]; /* overlapping: repeats the last offset bytes */
+    }
 }
 
 static int match(lz_t *z) {
@@ -136,24 +151,40 @@ static int flagged(lz_t *z) {
     return match(z);
 }
 
-static int literal(lz_t *z) {
-    if (z->ip == z->in_len) {
-        return fail(z, z->ip, "compressed data ends where a literal byte was expected");
+/* n literal bytes (a run of 0 flag bits). */
+static int literals(lz_t *z, size_t n) {
+    if (z->in_len - z->ip < n) {
+        return fail(z, z->in_len, "compressed data ends where a literal byte was expected");
     }
-    if (z->op == z->out_len) {
+    if (z->out_len - z->op < n) {
         return fail(z, z->ip, "literal runs past the expected decompressed size");
     }
-    z->out[z->op++] = z->in[z->ip++];
+    memcpy(z->out + z->op, z->in + z->ip, n);
+    z->ip += n;
+    z->op += n;
     return 0;
 }
 
-/* The 32 elements of one flag word. Returns 1 at the end of the stream. */
+/* The 32 elements of one flag word: runs of literals copied at once, matches one by one.
+ * Returns 1 at the end of the stream. */
 static int flag_group(lz_t *z, uint32_t flags) {
-    for (int bit = 31; bit >= 0; bit--) {
-        int rc = (flags >> bit) & 1 ? flagged(z) : literal(z);
-        if (rc != 0) {
+    int bits = 32, rc;
+    while (bits > 0) {
+        if (flags & 0x80000000u) {
+            if ((rc = flagged(z)) != 0) {
+                return rc;
+            }
+            flags <<= 1;
+            bits--;
+            continue;
+        }
+        int run = flags ? __builtin_clz(flags) : 32;
+        run = run < bits ? run : bits;
+        if ((rc = literals(z, (size_t)run)) != 0) {
             return rc;
         }
+        flags = run < 32 ? flags << run : 0;
+        bits -= run;
     }
     return 0;
 }
