@@ -27,7 +27,12 @@ static const char *const default_trim[] = {
     "^HeapReAlloc$", "^LocalAlloc$", "^GlobalAlloc$", "^_malloc_base$", "^_calloc_base$",
     "^_realloc_base$", "^_malloc_dbg", "^_calloc_dbg", "^_realloc_dbg", "^_heap_alloc",
     "^_nh_malloc", "^_recalloc", "^_aligned_malloc", "^_aligned_realloc", "^_expand",
-    "^malloc_base$"};
+    "^malloc_base$",
+    /* Windows ETW heap events are logged from inside the heap (ntdll) through a system call, so
+     * their stacks begin with kernel frames, then ntdll's heap and logging frames
+     * (NtTraceEvent, RtlpLogHeap*): without PDBs those are known by module only */
+    "^NtTraceEvent$", "^ZwTraceEvent$", "module=ntoskrnl.exe", "module=ntkrnlmp.exe",
+    "module=ntkrnlpa.exe", "module=ntkrpamp.exe", "module=ntdll.dll"};
 
 struct hg_trim {
     const char **patterns;

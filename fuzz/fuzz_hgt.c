@@ -127,7 +127,7 @@ static void read_once(const uint8_t *data, size_t size) {
     }
     counts_t counts = {0, 0};
     uint64_t progress = 0;
-    hg_read_options_t opt = {on_progress, &progress};
+    hg_read_options_t opt = {.progress = on_progress, .progress_ud = &progress};
     hg_read_result_t res;
     hg_error_t err;
     hg_hgt_read(fp, "fuzz.hgt", size, (hg_sink_t){&counting_ops, &counts}, &opt, &res, &err);

@@ -289,6 +289,36 @@ static void cache_store(space_t *sp, uint64_t addr, const hg_sym_frame_t *frames
     *slot = (Word_t)c;
 }
 
+/* Replaces what the cache holds for addr with the one frame f. */
+static int cache_set(space_t *sp, uint64_t addr, const hg_sym_frame_t *f) {
+    cached_t *c = hg_malloc(sizeof *c + sizeof c->frames[0]);
+    PWord_t slot = c ? (PWord_t)JudyLIns(&sp->cache, addr, PJE0) : NULL;
+    if (!slot || slot == PJERR) {
+        hg_free(c);
+        return HG_ENOMEM;
+    }
+    hg_free((void *)*slot);
+    c->nframes = 1;
+    c->frames[0] = *f;
+    *slot = (Word_t)c;
+    return 0;
+}
+
+int hg_sym_add_symbol(hg_symbolizer_t *s, uint32_t space, uint64_t addr, const char *module,
+                      const char *function) {
+    space_t *sp = get_space(s, space, true);
+    hg_sym_frame_t f = {0};
+    f.module = module ? hg__sym_intern(s, base_name(module)) : NULL;
+    f.function = function ? hg__sym_intern(s, function) : NULL;
+    if (!sp || (module && !f.module) || (function && !f.function)) {
+        return HG_ENOMEM;
+    }
+    const sym_module_t *m = find_module(sp, addr, 0); /* when registered already */
+    f.offset = m ? addr - m->info.base : 0;
+    int rc = cache_set(sp, addr, &f);
+    return rc == 0 && addr > 0 ? cache_set(sp, addr - 1, &f) : rc;
+}
+
 size_t hg_sym_resolve(hg_symbolizer_t *s, uint32_t space, uint64_t addr, uint64_t ts_ns,
                       hg_sym_frame_t *out, size_t max) {
     if (max == 0) {

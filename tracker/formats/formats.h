@@ -31,12 +31,18 @@ typedef struct hg_read_options {
     /* Called now and then with the bytes consumed so far and the total (0 when unknown). */
     void (*progress)(void *ud, uint64_t bytes_done, uint64_t bytes_total);
     void *progress_ud;
+    /* Frames the input names itself (xperf dumps made with -symbols): the return address addr
+     * in process pid is module!function (function NULL: unresolved). Called once per (pid,
+     * addr), before the events using it are delivered. Returns 0, or a negative HG_E... code
+     * that stops the reader. NULL: not interested. */
+    int (*symbol)(void *ud, uint32_t pid, uint64_t addr, const char *module, const char *function);
+    void *symbol_ud;
 } hg_read_options_t;
 
 typedef struct hg_read_result {
     hg_format_t format;
-    bool truncated;      /* input ended before its last unit was whole */
-    char warning[512];   /* when truncated: file, offset and what was cut */
+    bool truncated;    /* input ended before its last unit was whole */
+    char warning[512]; /* when truncated: file, offset and what was cut */
     uint64_t bytes_read;
 } hg_read_result_t;
 
@@ -52,15 +58,21 @@ int hg_hgt_read(FILE *fp, const char *name, uint64_t size_bytes, hg_sink_t sink,
                 const hg_read_options_t *opt, hg_read_result_t *res, hg_error_t *err);
 int hg_text_read(FILE *fp, const char *name, uint64_t size_bytes, hg_sink_t sink,
                  const hg_read_options_t *opt, hg_read_result_t *res, hg_error_t *err);
+/* Windows ETW trace (docs/etl-reader.md). fp must be seekable. */
+int hg_etl_read(FILE *fp, const char *name, uint64_t size_bytes, hg_sink_t sink,
+                const hg_read_options_t *opt, hg_read_result_t *res, hg_error_t *err);
+/* `xperf -a dumper` text dump (docs/etl-reader.md); named frames go to opt->symbol. */
+int hg_xperf_read(FILE *fp, const char *name, uint64_t size_bytes, hg_sink_t sink,
+                  const hg_read_options_t *opt, hg_read_result_t *res, hg_error_t *err);
 
 /* ---- .hgt writer ------------------------------------------------------------------------- */
 
 typedef struct hg_hgt_writer hg_hgt_writer_t;
 
 typedef struct hg_hgt_write_options {
-    int compression_level;  /* zlib level 0-9; -1 = default (1: fast) */
-    uint32_t chunk_bytes;   /* uncompressed bytes per chunk (default 1 MiB) */
-    bool stored;            /* write chunks uncompressed (method 0: streams, not files) */
+    int compression_level; /* zlib level 0-9; -1 = default (1: fast) */
+    uint32_t chunk_bytes;  /* uncompressed bytes per chunk (default 1 MiB) */
+    bool stored;           /* write chunks uncompressed (method 0: streams, not files) */
 } hg_hgt_write_options_t;
 
 void hg_hgt_write_options_init(hg_hgt_write_options_t *opt);
