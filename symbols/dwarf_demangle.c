@@ -1,5 +1,9 @@
 /* dwarf_demangle.c - function names as reports show them.
  *
+ * Symbol versions are dropped: a library's .symtab may name a versioned definition
+ * "__libc_start_main@@GLIBC_2.34" (the GNU symbol versioning of .symver; neither C identifiers
+ * nor Itanium mangled names contain '@'), and the version is not part of the function's name.
+ *
  * Compiler clone suffixes are dropped: GCC names the copies it makes of a function
  * "f.constprop.0", "f.isra.0", "f.part.0", "f.cold" (gcc/cgraphclones.cc, clone_function_name)
  * and LLVM's ThinLTO adds "f.llvm.<hash>". They say how the compiler split or specialised a
@@ -42,10 +46,11 @@ static bool all_digits(const char *w, size_t n) {
     return n > 0;
 }
 
-/* The length of name without its trailing clone suffixes: ".word" or ".digits" segments, the
- * first of them a clone word. */
+/* The length of name without its symbol version and trailing clone suffixes: ".word" or
+ * ".digits" segments, the first of them a clone word. */
 static size_t unsuffixed_len(const char *name) {
-    size_t end = strlen(name), keep = end;
+    const char *version = strchr(name + (name[0] != '\0'), '@');
+    size_t end = version ? (size_t)(version - name) : strlen(name), keep = end;
     while (end > 0) {
         const char *dot = memrchr(name, '.', end);
         if (!dot || dot == name) {
@@ -82,7 +87,7 @@ const char *hg__sym_display_name(hg_symbolizer_t *s, const char *name) {
         return NULL;
     }
     size_t len = unsuffixed_len(name);
-    if (name[len] == '\0') {
+    if (len == 0 || name[len] == '\0') {
         return demangled(s, name);
     }
     char *base = hg_strndup(name, len);

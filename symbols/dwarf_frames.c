@@ -10,7 +10,8 @@
  * Names: DW_AT_linkage_name (or the older DW_AT_MIPS_linkage_name), else DW_AT_name, each
  * looked up through DW_AT_abstract_origin and DW_AT_specification (libdw's
  * dwarf_attr_integrate), so an inlined or out-of-line instance is named after its abstract
- * definition. Resolved once per scope.
+ * definition. Resolved once per scope. The outermost frame takes the symbol table's name when
+ * a symbol covers the address (see outer_name).
  *
  * Line rows: libdw sorts a unit's rows by address, an end-of-sequence row before an ordinary
  * one at the same address (elfutils dwarf_getsrclines). The row for an address is the last
@@ -22,14 +23,12 @@
 
 #define MAX_CHAIN 256 /* deeper inlining is a damaged file */
 
-/* The DIE's name; *linkage tells whether it is a linkage name. */
-static const char *raw_name(Dwarf_Die *die, bool *linkage) {
+static const char *raw_name(Dwarf_Die *die) {
     static const unsigned attrs[] = {DW_AT_linkage_name, DW_AT_MIPS_linkage_name, DW_AT_name};
     for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
         Dwarf_Attribute a;
         const char *name = dwarf_formstring(dwarf_attr_integrate(die, attrs[i], &a));
         if (name && *name) {
-            *linkage = attrs[i] != DW_AT_name;
             return name;
         }
     }
@@ -38,22 +37,19 @@ static const char *raw_name(Dwarf_Die *die, bool *linkage) {
 
 static const char *scope_name(hg_symbolizer_t *s, hg__dw_scope_t *sc) {
     if (!sc->named) {
-        sc->name = hg__sym_display_name(s, raw_name(&sc->die, &sc->linkage));
+        sc->name = hg__sym_display_name(s, raw_name(&sc->die));
         sc->named = sc->name != NULL;
     }
     return sc->name;
 }
 
-/* The outermost frame's name. DWARF leaves out the linkage name of C++ functions with internal
- * linkage (anonymous namespaces, lambdas, static members): their DW_AT_name is unqualified
- * ("operator()"), so the symbol table's mangled name, which is qualified, is taken instead, as
- * llvm-symbolizer does. */
+/* The outermost frame's name: the symbol table's when a symbol covers the address, as
+ * llvm-symbolizer does. That name is the one the program's authors and linker gave the code:
+ * DWARF names C++ functions with internal linkage (anonymous namespaces, lambdas) without
+ * qualification ("operator()"), and asm-renamed C functions by their internal alias (glibc's
+ * malloc is "__GI___libc_malloc" there). */
 static const char *outer_name(hg_symbolizer_t *s, hg__dw_scope_t *sc, const char *symbol) {
-    const char *name = scope_name(s, sc);
-    if (symbol && (!name || (!sc->linkage && hg__sym_is_mangled(symbol)))) {
-        return hg__sym_display_name(s, symbol);
-    }
-    return name;
+    return symbol ? hg__sym_display_name(s, symbol) : scope_name(s, sc);
 }
 
 static void read_lines(hg__dw_cu_t *cu) {

@@ -82,6 +82,7 @@ uint32_t hg__crc32(uint32_t crc, const void *bytes, size_t n);
 typedef struct hg__elf_sym {
     uint64_t lo, hi;  /* [lo, hi) in the ELF's virtual addresses */
     const char *name; /* points into the ELF's string table (valid while it is open) */
+    int rank;         /* binding: GLOBAL 0, WEAK 1, others 2 (chooses among aliases) */
 } hg__elf_sym_t;
 
 typedef struct hg__symtab {
@@ -104,7 +105,6 @@ typedef struct hg__dw_scope {
     uint32_t parent;  /* the scope this one is inlined into; HG__NO_SCOPE for a subprogram */
     const char *name; /* interned display name once resolved */
     bool named;       /* name resolved (it may still be NULL) */
-    bool linkage;     /* the name is a linkage (mangled) name, hence fully qualified */
 } hg__dw_scope_t;
 
 /* Disjoint address segments: [lo, next segment's lo) belongs to scope (HG__NO_SCOPE: none). */
@@ -151,8 +151,8 @@ int hg__dw_segments(hg__dw_range_t *r, size_t n, hg__dw_seg_t **out, uint32_t *n
 
 /* Frames for vaddr in cu, innermost first: the scope chain from scope outwards, the line row
  * for the innermost frame and call sites for the outer ones. symbol is the symbol table's
- * name at vaddr (NULL when none): it names the outermost frame when DWARF has no name or only
- * an unqualified one for a C++ function. Returns the count (0 when the unit knows nothing). */
+ * name at vaddr (NULL when none): it names the outermost frame. Returns the count (0 when the
+ * unit knows nothing). */
 size_t hg__dw_frames(hg_symbolizer_t *s, hg__dw_cu_t *cu, uint32_t scope, uint64_t vaddr,
                      const char *symbol, hg_sym_frame_t *out, size_t max);
 /* The line row for vaddr in cu: file (interned), line and column; false when none. */

@@ -3,9 +3,11 @@
  * Built once per module: the function symbols (STT_FUNC, STT_GNU_IFUNC, defined in a real
  * section; System V ABI, "Symbol Table") of the first file that has a .symtab (the separate
  * debug file keeps the full table when the module itself was stripped), else of the .dynsym.
- * Sorted by address; at one address the largest symbol wins, then the name that sorts first,
- * as llvm-symbolizer chooses among aliases. A symbol of size 0 reaches to the end of its
- * section. Ranges are then cut where the next symbol starts, so a lookup is one binary search:
+ * Sorted by address. Of several names for one address (aliases: glibc's malloc, __libc_malloc,
+ * __malloc, __GI___libc_malloc) the largest symbol wins, then the public one (GLOBAL before
+ * WEAK before LOCAL), then the one with fewer leading underscores, then the first in byte
+ * order, so the name a program's authors wrote is shown. A symbol of size 0 reaches to the end of
+ * its section. Ranges are then cut where the next symbol starts, so a lookup is one binary search:
  * the last symbol starting at or below the address, if the address is inside it. */
 #include "dwarf_priv.h"
 
@@ -36,11 +38,17 @@ static uint64_t section_end(Elf *elf, const GElf_Sym *sym) {
     return sym->st_value + 1;
 }
 
-static int push(builder_t *b, uint64_t lo, uint64_t hi, const char *name) {
+/* GLOBAL 0, WEAK 1, anything else 2: the lower, the more public. */
+static int binding_rank(const GElf_Sym *sym) {
+    int bind = GELF_ST_BIND(sym->st_info);
+    return bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+}
+
+static int push(builder_t *b, const GElf_Sym *sym, uint64_t hi, const char *name) {
     if (hg__dw_grow((void **)&b->syms, &b->cap, b->n + 1, sizeof *b->syms) != 0) {
         return HG_ENOMEM;
     }
-    b->syms[b->n++] = (hg__elf_sym_t){lo, hi, name};
+    b->syms[b->n++] = (hg__elf_sym_t){sym->st_value, hi, name, binding_rank(sym)};
     return 0;
 }
 
@@ -55,7 +63,7 @@ static int add_table(builder_t *b, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh) 
         }
         const char *name = elf_strptr(elf, sh->sh_link, sym.st_name);
         uint64_t hi = sym.st_size ? sym.st_value + sym.st_size : section_end(elf, &sym);
-        if (name && *name && hi > sym.st_value && push(b, sym.st_value, hi, name) != 0) {
+        if (name && *name && hi > sym.st_value && push(b, &sym, hi, name) != 0) {
             return HG_ENOMEM;
         }
     }
@@ -72,16 +80,22 @@ static Elf_Scn *find_table(Elf *elf, GElf_Word type, GElf_Shdr *sh) {
     return NULL;
 }
 
+static size_t underscores(const char *name) {
+    return strspn(name, "_");
+}
+
+/* By address; at one address the alias to keep first (see the top of the file). */
 static int by_address(const void *pa, const void *pb) {
     const hg__elf_sym_t *a = pa, *b = pb;
-    if (a->lo != b->lo) {
-        return a->lo < b->lo ? -1 : 1;
-    }
     uint64_t sa = a->hi - a->lo, sb = b->hi - b->lo;
-    if (sa != sb) {
-        return sa > sb ? -1 : 1;
+    if (a->lo != b->lo || sa != sb) {
+        return a->lo != b->lo ? (a->lo < b->lo ? -1 : 1) : (sa > sb ? -1 : 1);
     }
-    return strcmp(a->name, b->name);
+    if (a->rank != b->rank) {
+        return a->rank - b->rank;
+    }
+    size_t ua = underscores(a->name), ub = underscores(b->name);
+    return ua != ub ? (ua < ub ? -1 : 1) : strcmp(a->name, b->name);
 }
 
 /* Sorts, keeps the first symbol at each address and cuts each range at the next start. */
