@@ -105,7 +105,9 @@ int hg__dw_segments(hg__dw_range_t *r, size_t n, hg__dw_seg_t **out, uint32_t *n
     hg__dw_range_t *stack = hg_malloc((n ? n : 1) * sizeof *stack);
     size_t top = 0;
     sg.rc = stack ? 0 : HG_ENOMEM;
-    qsort(r, n, sizeof *r, by_start);
+    if (n > 1) {
+        qsort(r, n, sizeof *r, by_start);
+    }
     for (size_t i = 0; i < n && sg.rc == 0; i++) {
         close_until(&sg, stack, &top, r[i].lo);
         stack[top] = r[i];

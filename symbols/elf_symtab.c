@@ -100,7 +100,9 @@ static int by_address(const void *pa, const void *pb) {
 
 /* Sorts, keeps the first symbol at each address and cuts each range at the next start. */
 static void finish(builder_t *b) {
-    qsort(b->syms, b->n, sizeof *b->syms, by_address);
+    if (b->n > 1) {
+        qsort(b->syms, b->n, sizeof *b->syms, by_address);
+    }
     size_t out = 0;
     for (size_t i = 0; i < b->n; i++) {
         if (out == 0 || b->syms[i].lo != b->syms[out - 1].lo) {
