@@ -105,8 +105,8 @@ static size_t dw_lookup(hg_symbolizer_t *s, void *handle, uint64_t rva, hg_sym_f
                         size_t max) {
     dw_module_t *dm = handle;
     uint64_t vaddr = rva + dm->shift;
-    const hg__elf_sym_t *sym = hg__symtab_find(&dm->symtab, vaddr);
-    const char *symbol = sym ? sym->name : NULL;
+    hg__elf_sym_t *sym = hg__symtab_find(&dm->symtab, vaddr);
+    const char *symbol = sym ? hg__symtab_display(s, sym) : NULL;
     uint32_t scope = HG__NO_SCOPE;
     hg__dw_cu_t *cu = dm->index ? hg__dw_index_find(dm->index, vaddr, &scope) : NULL;
     if (cu && scope != HG__NO_SCOPE) {
@@ -116,7 +116,7 @@ static size_t dw_lookup(hg_symbolizer_t *s, void *handle, uint64_t rva, hg_sym_f
         return 0;
     }
     memset(out, 0, sizeof *out);
-    out->function = hg__sym_display_name(s, symbol);
+    out->function = symbol;
     bool positioned = cu && hg__dw_line(s, cu, vaddr, out);
     return out->function || positioned ? 1 : 0;
 }

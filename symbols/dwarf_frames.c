@@ -49,7 +49,7 @@ static const char *scope_name(hg_symbolizer_t *s, hg__dw_scope_t *sc) {
  * qualification ("operator()"), and asm-renamed C functions by their internal alias (glibc's
  * malloc is "__GI___libc_malloc" there). */
 static const char *outer_name(hg_symbolizer_t *s, hg__dw_scope_t *sc, const char *symbol) {
-    return symbol ? hg__sym_display_name(s, symbol) : scope_name(s, sc);
+    return symbol ? symbol : scope_name(s, sc);
 }
 
 static void read_lines(hg__dw_cu_t *cu) {
@@ -94,6 +94,17 @@ static Dwarf_Line *row_at(hg__dw_cu_t *cu, uint64_t vaddr) {
     return row && dwarf_lineendsequence(row, &end) == 0 && !end ? row : NULL;
 }
 
+/* The interned copy of a file name libdw gave for cu. libdw hands out the same string for the
+ * same file, so a few recent ones are remembered by address and not hashed again. */
+static const char *intern_file(hg_symbolizer_t *s, hg__dw_cu_t *cu, const char *raw) {
+    size_t slot = ((uintptr_t)raw >> 3) % HG__DW_FILE_CACHE;
+    if (cu->file_cache[slot].raw != raw || !cu->file_cache[slot].interned) {
+        cu->file_cache[slot].raw = raw;
+        cu->file_cache[slot].interned = hg__sym_intern(s, raw);
+    }
+    return cu->file_cache[slot].interned;
+}
+
 bool hg__dw_line(hg_symbolizer_t *s, hg__dw_cu_t *cu, uint64_t vaddr, hg_sym_frame_t *f) {
     Dwarf_Line *row = row_at(cu, vaddr);
     const char *file = row ? dwarf_linesrc(row, NULL, NULL) : NULL;
@@ -101,7 +112,7 @@ bool hg__dw_line(hg_symbolizer_t *s, hg__dw_cu_t *cu, uint64_t vaddr, hg_sym_fra
     if (!file || dwarf_lineno(row, &line) != 0 || dwarf_linecol(row, &col) != 0) {
         return false;
     }
-    f->file = hg__sym_intern(s, file);
+    f->file = intern_file(s, cu, file);
     f->line = line > 0 ? (uint32_t)line : 0;
     f->column = col > 0 ? (uint32_t)col : 0;
     return f->file != NULL;
@@ -130,7 +141,7 @@ static void call_site(hg_symbolizer_t *s, hg__dw_cu_t *cu, Dwarf_Die *inner, hg_
     const char *file = unit_file(cu, attr_udata(inner, DW_AT_call_file, UINT64_MAX));
     Dwarf_Word line = attr_udata(inner, DW_AT_call_line, 0);
     Dwarf_Word col = attr_udata(inner, DW_AT_call_column, 0);
-    f->file = file ? hg__sym_intern(s, file) : NULL;
+    f->file = file ? intern_file(s, cu, file) : NULL;
     f->line = line <= UINT32_MAX ? (uint32_t)line : 0;
     f->column = col <= UINT32_MAX ? (uint32_t)col : 0;
 }

@@ -80,9 +80,10 @@ uint32_t hg__crc32(uint32_t crc, const void *bytes, size_t n);
 /* ---- elf_symtab.c ----------------------------------------------------------------------- */
 
 typedef struct hg__elf_sym {
-    uint64_t lo, hi;  /* [lo, hi) in the ELF's virtual addresses */
-    const char *name; /* points into the ELF's string table (valid while it is open) */
-    int rank;         /* binding: GLOBAL 0, WEAK 1, others 2 (chooses among aliases) */
+    uint64_t lo, hi;     /* [lo, hi) in the ELF's virtual addresses */
+    const char *name;    /* points into the ELF's string table (valid while it is open) */
+    int rank;            /* binding: GLOBAL 0, WEAK 1, others 2 (chooses among aliases) */
+    const char *display; /* the interned display name, once asked for */
 } hg__elf_sym_t;
 
 typedef struct hg__symtab {
@@ -94,7 +95,9 @@ typedef struct hg__symtab {
  * the first that has one. Returns 0 or HG_ENOMEM (table empty). */
 int hg__symtab_build(hg__symtab_t *t, Elf *const *elves, size_t nelves);
 /* The symbol covering vaddr, or NULL. */
-const hg__elf_sym_t *hg__symtab_find(const hg__symtab_t *t, uint64_t vaddr);
+hg__elf_sym_t *hg__symtab_find(const hg__symtab_t *t, uint64_t vaddr);
+/* sym's name as reports show it (hg__sym_display_name), worked out once. */
+const char *hg__symtab_display(hg_symbolizer_t *s, hg__elf_sym_t *sym);
 void hg__symtab_free(hg__symtab_t *t);
 
 /* ---- dwarf_index.c ---------------------------------------------------------------------- */
@@ -113,6 +116,8 @@ typedef struct hg__dw_seg {
     uint32_t scope;
 } hg__dw_seg_t;
 
+#define HG__DW_FILE_CACHE 8
+
 /* One compilation unit: its DIE, and once looked into, its scopes and line table. */
 typedef struct hg__dw_cu {
     Dwarf_Die cudie;
@@ -126,6 +131,9 @@ typedef struct hg__dw_cu {
     size_t nlines;
     Dwarf_Files *files;
     size_t nfiles;
+    struct {
+        const char *raw, *interned; /* libdw's file name string and its interned copy */
+    } file_cache[HG__DW_FILE_CACHE];
 } hg__dw_cu_t;
 
 typedef struct hg__dw_index hg__dw_index_t;
@@ -151,8 +159,8 @@ int hg__dw_segments(hg__dw_range_t *r, size_t n, hg__dw_seg_t **out, uint32_t *n
 
 /* Frames for vaddr in cu, innermost first: the scope chain from scope outwards, the line row
  * for the innermost frame and call sites for the outer ones. symbol is the symbol table's
- * name at vaddr (NULL when none): it names the outermost frame. Returns the count (0 when the
- * unit knows nothing). */
+ * display name at vaddr (NULL when none): it names the outermost frame. Returns the count (0
+ * when the unit knows nothing). */
 size_t hg__dw_frames(hg_symbolizer_t *s, hg__dw_cu_t *cu, uint32_t scope, uint64_t vaddr,
                      const char *symbol, hg_sym_frame_t *out, size_t max);
 /* The line row for vaddr in cu: file (interned), line and column; false when none. */

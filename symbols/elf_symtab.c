@@ -48,7 +48,7 @@ static int push(builder_t *b, const GElf_Sym *sym, uint64_t hi, const char *name
     if (hg__dw_grow((void **)&b->syms, &b->cap, b->n + 1, sizeof *b->syms) != 0) {
         return HG_ENOMEM;
     }
-    b->syms[b->n++] = (hg__elf_sym_t){sym->st_value, hi, name, binding_rank(sym)};
+    b->syms[b->n++] = (hg__elf_sym_t){sym->st_value, hi, name, binding_rank(sym), NULL};
     return 0;
 }
 
@@ -145,9 +145,16 @@ int hg__symtab_build(hg__symtab_t *t, Elf *const *elves, size_t nelves) {
     return rc;
 }
 
-const hg__elf_sym_t *hg__symtab_find(const hg__symtab_t *t, uint64_t vaddr) {
+hg__elf_sym_t *hg__symtab_find(const hg__symtab_t *t, uint64_t vaddr) {
     size_t i = hg__dw_upper_bound(t->syms, t->n, sizeof *t->syms, vaddr);
     return i > 0 && vaddr < t->syms[i - 1].hi ? &t->syms[i - 1] : NULL;
+}
+
+const char *hg__symtab_display(hg_symbolizer_t *s, hg__elf_sym_t *sym) {
+    if (!sym->display) {
+        sym->display = hg__sym_display_name(s, sym->name);
+    }
+    return sym->display;
 }
 
 void hg__symtab_free(hg__symtab_t *t) {
