@@ -9,6 +9,10 @@
  *  4. the unit ranges are indexed (dwarf_index.c) and the function symbols of .symtab or
  *     .dynsym sorted (elf_symtab.c), for code the DWARF does not describe.
  * A module with neither DWARF nor symbols is not served (NULL), so it stays module+offset.
+ * The symbolizer opens a module per address space (process); a file loaded by many processes
+ * of a trace is opened and indexed once and shared: open modules are kept in a list keyed by
+ * symbolizer and build-id (or path, without one), with a reference count. heapgate analyzes
+ * on one thread, so the list needs no lock.
  *
  * Looking up an address: the DWARF scopes give the inline chain with files and lines
  * (dwarf_frames.c); where they know no function the symbol table names it, with the line
@@ -19,7 +23,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_KEY_ID 64
+
 typedef struct dw_module {
+    struct dw_module *next; /* in open_modules */
+    hg_symbolizer_t *owner;
+    char *key_path; /* the recorded path; NULL when not shared */
+    uint8_t key_id[MAX_KEY_ID];
+    uint32_t key_id_len;
+    unsigned refs;
     hg__elf_file_t main;  /* the module's own file; closed when absent or not the traced one */
     hg__elf_file_t debug; /* its separate debug file; closed when none */
     Dwarf *dbg;
@@ -28,11 +40,52 @@ typedef struct dw_module {
     uint64_t shift; /* vaddr = rva + shift */
 } dw_module_t;
 
-static void dw_close(void *handle) {
-    dw_module_t *dm = handle;
-    if (!dm) {
+static dw_module_t *open_modules;
+
+/* Takes dm out of open_modules (when it is there). */
+static void unshare(dw_module_t *dm) {
+    for (dw_module_t **p = &open_modules; *p; p = &(*p)->next) {
+        if (*p == dm) {
+            *p = dm->next;
+            return;
+        }
+    }
+}
+
+/* Lists dm as open in s for the identity of m; without memory it stays unlisted. */
+static void share(dw_module_t *dm, hg_symbolizer_t *s, const hg_sym_module_t *m) {
+    if (m->build_id_len > MAX_KEY_ID || !(dm->key_path = hg_strdup(m->path ? m->path : ""))) {
         return;
     }
+    dm->owner = s;
+    dm->key_id_len = m->build_id_len;
+    if (m->build_id_len) {
+        memcpy(dm->key_id, m->build_id, m->build_id_len);
+    }
+    dm->next = open_modules;
+    open_modules = dm;
+}
+
+/* The same file in any address space: the same build-id, or the same path without one. */
+static dw_module_t *find_shared(hg_symbolizer_t *s, const hg_sym_module_t *m) {
+    for (dw_module_t *dm = open_modules; dm; dm = dm->next) {
+        bool same = dm->owner == s && dm->key_id_len == m->build_id_len &&
+                    (m->build_id_len ? memcmp(dm->key_id, m->build_id, m->build_id_len) == 0
+                                     : strcmp(dm->key_path, m->path ? m->path : "") == 0);
+        if (same) {
+            return dm;
+        }
+    }
+    return NULL;
+}
+
+static void dw_close(void *handle) {
+    dw_module_t *dm = handle;
+    if (!dm || --dm->refs > 0) {
+        return;
+    }
+    unshare(dm);
+    hg_free(dm->key_path);
     hg__dw_index_free(dm->index);
     if (dm->dbg) {
         dwarf_end(dm->dbg);
@@ -79,11 +132,12 @@ static void index_module(dw_module_t *dm) {
     hg__symtab_build(&dm->symtab, elves, 2);
 }
 
-static void *dw_open(hg_symbolizer_t *s, const hg_sym_module_t *m) {
+static dw_module_t *open_module(hg_symbolizer_t *s, const hg_sym_module_t *m) {
     dw_module_t *dm = hg_calloc(1, sizeof *dm);
     if (!dm) {
         return NULL;
     }
+    dm->refs = 1;
     dm->main.fd = dm->debug.fd = -1;
     bool have_main = open_main(dm, m);
     if (!have_main || !hg__elf_has_dwarf(dm->main.elf)) {
@@ -97,6 +151,19 @@ static void *dw_open(hg_symbolizer_t *s, const hg_sym_module_t *m) {
     if (!dm->index && dm->symtab.n == 0) {
         dw_close(dm);
         return NULL;
+    }
+    return dm;
+}
+
+static void *dw_open(hg_symbolizer_t *s, const hg_sym_module_t *m) {
+    dw_module_t *dm = find_shared(s, m);
+    if (dm) {
+        dm->refs++;
+        return dm;
+    }
+    dm = open_module(s, m);
+    if (dm) {
+        share(dm, s, m);
     }
     return dm;
 }

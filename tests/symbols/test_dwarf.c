@@ -262,6 +262,52 @@ Test(dwarf, each_module_opened_once_each_address_resolved_once) {
     free(r);
 }
 
+/* Allocations heapgate makes to resolve addr in a new address space holding the module. */
+static uint64_t allocations_for_space(hg_symbolizer_t *s, uint32_t space, const char *path,
+                                      uint64_t base, uint64_t addr) {
+    uint64_t before = hg_mem_stats().allocations;
+    hg_sym_module_t m = {.base = base, .size = 1ull << 32, .path = path};
+    cr_assert_eq(hg_sym_add_module(s, space, &m), 0);
+    hg_sym_frame_t f[MAX_FRAMES];
+    hg_sym_resolve(s, space, addr, 0, f, MAX_FRAMES);
+    cr_expect_str_eq(f[0].function ? f[0].function : "(null)", "main");
+    return hg_mem_stats().allocations - before;
+}
+
+Test(dwarf, a_file_loaded_by_many_processes_is_opened_once) {
+    symtest_run_t *r = symtest_run("symprog_c");
+    const symtest_module_t *m = symtest_module(r, "symprog_c");
+    hg_symbolizer_t *s = hg_sym_open(NULL, NULL);
+    uint64_t first = allocations_for_space(s, 1, m->path, m->base, r->caps[0].addr - 1);
+    uint64_t second =
+        allocations_for_space(s, 2, m->path, m->base + 0x10000, r->caps[0].addr - 1 + 0x10000);
+    cr_log_info("allocations: first space %llu, second %llu", (unsigned long long)first,
+                (unsigned long long)second);
+    cr_expect_lt(second * 4, first, "opening again cost %llu allocations, the first %llu",
+                 (unsigned long long)second, (unsigned long long)first);
+    hg_sym_close(s);
+    free(r);
+}
+
+Test(dwarf, debuglink_beside_the_module_and_under_a_symbol_path_directory) {
+    char bin[4096], dbg[9000], root[4096];
+    snprintf(bin, sizeof bin, "%s/bin/symprog_c_debuglink", symtest_scratch());
+    symtest_copy(symtest_prog("symprog_c_debuglink"), bin);
+    snprintf(dbg, sizeof dbg, "%s/bin/symprog_c_debuglink.dbg", symtest_scratch());
+    symtest_copy(symtest_prog(".debug/symprog_c_debuglink.dbg"), dbg);
+    hg_sym_frame_t f[MAX_FRAMES];
+    resolve_first_cap("symprog_c_debuglink", bin, NULL, 0, "", f);
+    cr_expect_not_null(f[0].file, "debug file in the module's directory");
+    cr_assert_eq(unlink(dbg), 0);
+    snprintf(root, sizeof root, "%s/root", symtest_scratch());
+    snprintf(dbg, sizeof dbg, "%s%s/bin/symprog_c_debuglink.dbg", root, symtest_scratch());
+    symtest_copy(symtest_prog(".debug/symprog_c_debuglink.dbg"), dbg);
+    resolve_first_cap("symprog_c_debuglink", bin, NULL, 0, root, f);
+    cr_expect_not_null(f[0].file, "debug file at DIR/<module directory>/NAME");
+    resolve_first_cap("symprog_c_debuglink", bin, NULL, 0, "", f);
+    cr_expect_null(f[0].file, "no debug file should be found");
+}
+
 Test(dwarf, no_debug_files_option_opens_nothing) {
     hg_sym_options_t opt;
     hg_sym_options_init(&opt);
