@@ -1,6 +1,6 @@
 /* fuzz_elf.c - libFuzzer target for the ELF/DWARF symbolization backend (symbols/dwarf.c).
  *
- * Each input is written to a file in a private temporary directory and registered as a module
+ * Each input is written to a file in a fresh temporary directory and registered as a module
  * at a fixed base; about thirty addresses are resolved in it: around the entry point the ELF
  * header names (as a PIE and as a classic non-PIE executable would place it), a spread over
  * the first pages where small files keep their code, and two taken from the input's last
@@ -33,24 +33,17 @@
         }                                                                                          \
     } while (0)
 
-static char temp_dir[] = "/tmp/hg-fuzz-elf-XXXXXX", temp_file[64];
+/* A fresh directory per input (libFuzzer may end the process without running atexit
+ * handlers, so nothing is left behind between inputs). */
+typedef struct temp {
+    char dir[32], file[64];
+} temp_t;
 
-static void remove_module(void) {
-    unlink(temp_file);
-    rmdir(temp_dir);
-}
-
-static const char *module_path(void) {
-    if (!temp_file[0]) {
-        CHECK(mkdtemp(temp_dir) != NULL);
-        snprintf(temp_file, sizeof temp_file, "%s/module", temp_dir);
-        atexit(remove_module);
-    }
-    return temp_file;
-}
-
-static void write_input(const char *path, const uint8_t *data, size_t size) {
-    FILE *fp = fopen(path, "wb");
+static void write_input(temp_t *t, const uint8_t *data, size_t size) {
+    snprintf(t->dir, sizeof t->dir, "/tmp/hg-fuzz-elf-XXXXXX");
+    CHECK(mkdtemp(t->dir) != NULL);
+    snprintf(t->file, sizeof t->file, "%s/module", t->dir);
+    FILE *fp = fopen(t->file, "wb");
     CHECK(fp != NULL);
     CHECK(fwrite(data, 1, size, fp) == size);
     CHECK(fclose(fp) == 0);
@@ -116,14 +109,16 @@ static bool symbolize(const char *path, const uint64_t *rva, size_t n, bool dema
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    const char *path = module_path();
+    temp_t t;
     uint64_t rva[40];
     size_t n = pick(data, size, rva);
-    write_input(path, data, size);
-    CHECK(symbolize(path, rva, n, true));
-    CHECK(symbolize(path, rva, n, false));
+    write_input(&t, data, size);
+    CHECK(symbolize(t.file, rva, n, true));
+    CHECK(symbolize(t.file, rva, n, false));
     hg_mem_fail_after((long)(size % 17));
-    symbolize(path, rva, n, true);
+    symbolize(t.file, rva, n, true);
     hg_mem_fail_after(-1);
+    unlink(t.file);
+    rmdir(t.dir);
     return 0;
 }
