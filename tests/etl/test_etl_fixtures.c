@@ -38,6 +38,17 @@ static void keep(void *ud, const hg__etl_record_t *rec) {
     c->pdb = dup_or_null(rec->pdb);
 }
 
+static void records_free(records_t *rs) {
+    for (size_t i = 0; i < rs->n; i++) {
+        free((void *)rs->v[i].name);
+        free((void *)rs->v[i].cmdline);
+        free((void *)rs->v[i].path);
+        free((void *)rs->v[i].pdb);
+    }
+    free(rs->v);
+    *rs = (records_t){0};
+}
+
 static int read_fixture(const char *path, records_t *rs, hg__etl_stats_t *st, hg_read_result_t *res,
                         hg_error_t *err) {
     static const hg_sink_ops_t none = {0};
@@ -93,6 +104,7 @@ ParameterizedTest(walk_case_t *c, etl_fixtures, walk) {
     if (c->events) {
         cr_assert_eq(st.events, c->events, "events %llu", (unsigned long long)st.events);
     }
+    records_free(&rs);
     free(path);
 }
 
@@ -377,6 +389,7 @@ Test(etl_fixtures, net_x64_matches_perfview_baseline) {
     fclose(fp);
     cr_assert_eq(counts, 14, "every process, image and ImageID count line was compared");
     cr_assert_eq(events, 44, "baseline events compared: %d", events);
+    records_free(&rs);
     free(path);
     free(base);
 }
@@ -425,6 +438,7 @@ ParameterizedTest(header_case_t *c, etl_fixtures, header_matches_baseline) {
     cr_assert_eq(number(field(&e, "CPUSpeed")), h->cpu_mhz);
     cr_assert_eq(number(field(&e, "PerfFreq")), (int64_t)h->perf_freq);
     cr_assert_eq(number(field(&e, "ReservedFlags")), h->clock_type);
+    records_free(&rs);
     free(path);
     free(base);
 }
