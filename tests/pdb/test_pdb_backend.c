@@ -297,7 +297,9 @@ static char *write_trace(const uint8_t guid[16], uint32_t age, uint64_t rva0, ui
     return scratch_write("t.txt", text);
 }
 
-static json_t *analyze(const char *trace, const char *symbol_path, int want_status) {
+/* Runs heapgate analyze on trace with symbol_path; returns the JSON report and, when err is
+ * not NULL, what heapgate wrote to stderr (malloc'd). */
+static json_t *analyze(const char *trace, const char *symbol_path, int want_status, char **err) {
     char *out = scratch_path("r.json");
     run_result_t r = run_heapgate(
         (const char *[]){"analyze", trace, "--symbol-path", symbol_path, "-o", out, NULL});
@@ -305,9 +307,16 @@ static json_t *analyze(const char *trace, const char *symbol_path, int want_stat
     json_error_t jerr;
     json_t *j = json_load_file(out, 0, &jerr);
     cr_assert_not_null(j, "%s", jerr.text);
+    if (err) {
+        *err = strdup(r.err);
+    }
     run_free(&r);
     free(out);
     return j;
+}
+
+static json_t *site_frames(json_t *report) {
+    return json_object_get(json_array_get(json_object_get(report, "sites"), 0), "frames");
 }
 
 static void expect_frame(json_t *frame, const oracle_frame_t *want) {
@@ -319,6 +328,14 @@ static void expect_frame(json_t *frame, const oracle_frame_t *want) {
     cr_assert_str_eq(json_string_value(json_object_get(frame, "module")), "app-O2.exe");
 }
 
+/* The report of trace names e0 and e1's functions, files and lines. */
+static void expect_named(json_t *report, const oracle_entry_t *e0, const oracle_entry_t *e1) {
+    json_t *frames = site_frames(report);
+    cr_assert_eq(json_array_size(frames), 2);
+    expect_frame(json_array_get(frames, 0), &e0->frames[0]);
+    expect_frame(json_array_get(frames, 1), &e1->frames[0]); /* looked up at the call */
+}
+
 Test(pdb_backend, analyze_names_the_top_frames) {
     uint8_t guid[16];
     uint32_t age;
@@ -327,21 +344,60 @@ Test(pdb_backend, analyze_names_the_top_frames) {
     oracle_entry_t *o = oracle_load("app-O2", &n);
     oracle_entry_t *e0 = plain_entry(o, n, 100), *e1 = plain_entry(o, n, 2000);
     char *trace = write_trace(guid, age, e0->rva, e1->rva);
-    json_t *j = analyze(trace, PDB_FIXTURES, 1);
-    json_t *frames = json_object_get(json_array_get(json_object_get(j, "sites"), 0), "frames");
-    cr_assert_eq(json_array_size(frames), 2);
-    expect_frame(json_array_get(frames, 0), &e0->frames[0]);
-    expect_frame(json_array_get(frames, 1), &e1->frames[0]); /* looked up at the call */
-    json_decref(j);
-    char *bad = scratch_path("app-O2.pdb"), *dir = scratch_path(".");
-    spit(bad, "not a pdb", 9);
-    j = analyze(trace, dir, 1); /* damaged symbols: still a report, the gate decides */
-    frames = json_object_get(json_array_get(json_object_get(j, "sites"), 0), "frames");
-    cr_expect(json_is_null(json_object_get(json_array_get(frames, 0), "function")));
-    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(frames, 0), "module")),
-                     "app-O2.exe");
+    json_t *j = analyze(trace, PDB_FIXTURES, 1, NULL);
+    expect_named(j, e0, e1);
     json_decref(j);
     oracle_free(o, n);
+    free(trace);
+}
+
+Test(pdb_backend, analyze_through_an_http_symbol_store_and_its_cache) {
+    uint8_t guid[16];
+    uint32_t age;
+    app_module(guid, &age);
+    size_t n;
+    oracle_entry_t *o = oracle_load("app-O2", &n);
+    oracle_entry_t *e0 = plain_entry(o, n, 7), *e1 = plain_entry(o, n, 1500);
+    char *trace = write_trace(guid, age, e0->rva, e1->rva);
+    free(store_copy("www", guid, age));
+    char *www = scratch_path("www"), *log = scratch_path("http.log"),
+         *cache = scratch_path("cache"), path[5000];
+    http_server_t srv = http_start(www, log);
+    snprintf(path, sizeof path, "srv*%s*http://127.0.0.1:%d", cache, srv.port);
+    json_t *j = analyze(trace, path, 1, NULL);
+    expect_named(j, e0, e1);
+    json_decref(j);
+    http_stop(&srv);
+    j = analyze(trace, path, 1, NULL); /* the server is gone: the cache answers */
+    expect_named(j, e0, e1);
+    json_decref(j);
+    cr_expect_eq(count_in_file(log, "GET /app-O2.pdb/"), 1, "downloaded once");
+    char *cached = cache_file(guid, age);
+    cr_expect_eq(access(cached, R_OK), 0, "%s", cached);
+    free(cached);
+    oracle_free(o, n);
+    free(trace);
+    free(www);
+    free(log);
+    free(cache);
+}
+
+Test(pdb_backend, analyze_with_a_damaged_pdb_warns_and_still_reports) {
+    uint8_t guid[16];
+    uint32_t age;
+    app_module(guid, &age);
+    char *trace = write_trace(guid, age, 0x1000, 0x1010);
+    char *bad = scratch_path("app-O2.pdb"), *dir = scratch_path("."), *err = NULL;
+    spit(bad, "not a pdb", 9);
+    json_t *j =
+        analyze(trace, dir, 1, &err); /* damaged symbols: still a report, the gate decides */
+    json_t *top = json_array_get(site_frames(j), 0);
+    cr_expect(json_is_null(json_object_get(top, "function")));
+    cr_expect_str_eq(json_string_value(json_object_get(top, "module")), "app-O2.exe");
+    cr_expect_str_eq(json_string_value(json_object_get(top, "offset")), "0x1000");
+    cr_expect(strstr(err, "heapgate: warning: ") && strstr(err, "app-O2.pdb"), "stderr: %s", err);
+    json_decref(j);
+    free(err);
     free(trace);
     free(bad);
     free(dir);
