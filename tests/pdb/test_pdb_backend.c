@@ -2,8 +2,10 @@
  * of the test image resolve like llvm-symbolizer says, from a plain directory, a symbol store,
  * srv*CACHE*STORE with a directory or a loopback HTTP store, beside the module or at the path
  * the image recorded; a GUID or age that differs, or a damaged PDB, leaves module+offset with a
- * warning. End to end: heapgate analyze --symbol-path names the top frames of a text trace. */
+ * warning. End to end: heapgate analyze --symbol-path names the top frames of a text trace and
+ * of an ETL trace (written by the ETL tests' writer) whose DbgID_RSDS is the image's identity. */
 #include "detector/run.h"
+#include "etl/etlw.h"
 #include "pdbtest.h"
 #include "symbols.h"
 
@@ -297,6 +299,28 @@ static char *write_trace(const uint8_t guid[16], uint32_t age, uint64_t rva0, ui
     return scratch_write("t.txt", text);
 }
 
+#define TICKS_PER_MS 10000 /* the ETL writer's default 10 MHz clock */
+
+/* An ETL trace: app-O2.exe loaded in pid 7 with its DbgID_RSDS, one leak of 100 bytes whose
+ * stack is e0 called from e1 (return address + 1), the process ended. */
+static char *write_etl(const uint8_t guid[16], uint32_t age, uint64_t rva0, uint64_t rva1) {
+    char *path = scratch_path("t.etl");
+    etlw_config_t cfg = {.cpus = 1};
+    etlw_t *w = etlw_open(path, &cfg);
+    cr_assert_not_null(w);
+    uint64_t ms = TICKS_PER_MS, frames[] = {BASE + rva0, BASE + rva1 + 1};
+    etlw_process(w, 0, 1 * ms, 1, 7, 4, "app-O2.exe", "app-O2.exe");
+    etlw_image(w, 0, 2 * ms, 10, 7, BASE, 0x100000, 0x5f000000, "C:\\app\\app-O2.exe");
+    etlw_image_id(w, 0, 2 * ms, 7, BASE, 0x100000, 0x5f000000, "app-O2.exe");
+    etlw_dbg_id(w, 0, 2 * ms, 7, BASE, guid, age, "C:\\build\\app-O2.pdb");
+    etlw_heap_create(w, 0, 3 * ms, ETLW_SYSTEM, 8, 7, 8, 0x1f0000);
+    etlw_heap_alloc(w, 0, 4 * ms, ETLW_SYSTEM, 8, 7, 8, 0x1f0000, 100, 0x1f1000, 3);
+    etlw_stack(w, 0, 4 * ms, 8, 4 * ms, 7, 8, frames, 2);
+    etlw_process(w, 0, 9 * ms, 2, 7, 4, "app-O2.exe", "app-O2.exe");
+    cr_assert_eq(etlw_close(w), 0);
+    return path;
+}
+
 /* Runs heapgate analyze on trace with symbol_path; returns the JSON report and, when err is
  * not NULL, what heapgate wrote to stderr (malloc'd). */
 static json_t *analyze(const char *trace, const char *symbol_path, int want_status, char **err) {
@@ -401,4 +425,30 @@ Test(pdb_backend, analyze_with_a_damaged_pdb_warns_and_still_reports) {
     free(trace);
     free(bad);
     free(dir);
+}
+
+Test(pdb_backend, analyze_an_etl_trace_through_a_symbol_store) {
+    uint8_t guid[16];
+    uint32_t age;
+    app_module(guid, &age);
+    size_t n;
+    oracle_entry_t *o = oracle_load("app-O2", &n);
+    oracle_entry_t *e0 = plain_entry(o, n, 42), *e1 = plain_entry(o, n, 3000);
+    char *etl = write_etl(guid, age, e0->rva, e1->rva);
+    free(store_copy("store", guid, age));
+    char *store = scratch_path("store"), *cache = scratch_path("cache"), path[9000];
+    snprintf(path, sizeof path, "srv*%s*%s", cache, store);
+    json_t *j = analyze(etl, path, 1, NULL);
+    cr_expect_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(j, "inputs"), 0), "format")),
+                     "etl");
+    expect_named(j, e0, e1);
+    json_decref(j);
+    char *cached = cache_file(guid, age);
+    cr_expect_eq(access(cached, R_OK), 0, "copied into the cache: %s", cached);
+    free(cached);
+    oracle_free(o, n);
+    free(etl);
+    free(store);
+    free(cache);
 }
