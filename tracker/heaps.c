@@ -1,7 +1,8 @@
 /* heaps.c - a process's heap registry: handle -> heap record, created on HeapCreate or on
  * first use (heap-semantics.md §3 A11: events on a heap never created are normal for heaps that
  * predate the trace). A destroyed handle that comes back is a new heap record. Each heap keeps
- * its live and peak figures and a table of requested sizes (fit ratios, A13). */
+ * its live and peak figures and a table of requested sizes (fit ratios, A13). Nearly every
+ * event names the heap of the event before: a one-entry cache skips the JudyL then. */
 #include "tracker_priv.h"
 
 #include <string.h>
@@ -40,6 +41,8 @@ static uint32_t heaps_append(hg__heaps_t *hs, uint64_t handle, uint64_t ts_ns, b
     h->created_in_trace = created;
     h->create_ts_ns = ts_ns;
     *slot = hs->n + 1;
+    hs->last_handle = handle;
+    hs->last_index = hs->n;
     return hs->n++;
 }
 
@@ -49,8 +52,13 @@ uint32_t hg__heaps_find(const hg__heaps_t *hs, uint64_t handle) {
 }
 
 uint32_t hg__heaps_lookup(hg__heaps_t *hs, uint64_t handle, uint64_t ts_ns) {
+    if (hs->n && hs->last_handle == handle && !hs->v[hs->last_index].destroyed) {
+        return hs->last_index; /* nearly every event uses the heap of the one before */
+    }
     uint32_t i = hg__heaps_find(hs, handle);
     if (i != HG__NONE && !hs->v[i].destroyed) {
+        hs->last_handle = handle;
+        hs->last_index = i;
         return i;
     }
     return heaps_append(hs, handle, ts_ns, false);

@@ -96,6 +96,8 @@ typedef struct hg__heaps {
     Pvoid_t by_handle; /* handle -> index + 1 of the current heap with that handle */
     hg__heap_t *v;
     uint32_t n, cap;
+    uint64_t last_handle; /* one-entry cache of by_handle (valid when n > 0) */
+    uint32_t last_index;
 } hg__heaps_t;
 
 void hg__heaps_free(hg__heaps_t *hs);
