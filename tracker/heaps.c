@@ -1,20 +1,15 @@
 /* heaps.c - a process's heap registry: handle -> heap record, created on HeapCreate or on
  * first use (heap-semantics.md §3 A11: events on a heap never created are normal for heaps that
  * predate the trace). A destroyed handle that comes back is a new heap record. Each heap keeps
- * its live and peak figures and a table of requested sizes (fit ratios, A13). Nearly every
- * event names the heap of the event before: a one-entry cache skips the JudyL then. */
+ * its live and peak figures and a table of requested sizes (sizes.c; fit ratios, A13). Nearly
+ * every event names the heap of the event before: a one-entry cache skips the JudyL then. */
 #include "tracker_priv.h"
 
 #include <string.h>
 
 void hg__heaps_free(hg__heaps_t *hs) {
     for (uint32_t i = 0; i < hs->n; i++) {
-        Word_t size = 0;
-        for (PWord_t v = (PWord_t)JudyLFirst(hs->v[i].sizes, &size, PJE0); v;
-             v = (PWord_t)JudyLNext(hs->v[i].sizes, &size, PJE0)) {
-            hg_free((void *)*v);
-        }
-        JudyLFreeArray(&hs->v[i].sizes, PJE0);
+        hg__sizes_free(&hs->v[i].sizes);
     }
     JudyLFreeArray(&hs->by_handle, PJE0);
     hg_free(hs->v);
@@ -102,22 +97,16 @@ void hg__heap_sub_live(hg__heap_t *h, uint64_t size) {
 
 int hg__heap_count_size(hg__heap_t *h, uint64_t size, unsigned source, const hg_event_t *ev,
                         uint32_t site) {
-    PWord_t slot = (PWord_t)JudyLIns(&h->sizes, (Word_t)size, PJE0);
-    if (slot == PJERR) {
+    bool created;
+    hg__size_stat_t *st = hg__sizes_get(&h->sizes, size, &created);
+    if (!st) {
         return HG_ENOMEM;
     }
-    hg__size_stat_t *st = (hg__size_stat_t *)*slot;
-    if (!st) {
-        st = hg_calloc(1, sizeof *st);
-        if (!st) {
-            JudyLDel(&h->sizes, (Word_t)size, PJE0);
-            return HG_ENOMEM;
-        }
+    if (created) {
         st->first_ts_ns = ev->ts_ns;
         st->first_addr = ev->addr;
         st->first_tid = ev->tid;
         st->first_site = site;
-        *slot = (Word_t)st;
     }
     st->requests++;
     if (source != HG_SOURCE_NA) {

@@ -77,6 +77,26 @@ typedef struct hg__size_stat {
     uint32_t first_tid, first_site;
 } hg__size_stat_t;
 
+/* Requested sizes of one heap -> their stats. Every allocation counts its size, so sizes below
+ * HG__SMALL_SIZES (nearly all of them) are found through a direct index; larger ones through a
+ * JudyL. Stats sit in one dense array (they move when it grows: hold no pointers to them). */
+#define HG__SMALL_SIZES 8192
+
+typedef struct hg__sizes {
+    uint32_t *small; /* size -> index + 1 into v; allocated on the first small size */
+    Pvoid_t large;   /* JudyL size -> index + 1 into v, sizes >= HG__SMALL_SIZES */
+    hg__size_stat_t *v;
+    uint32_t n, cap;
+} hg__sizes_t;
+
+void hg__sizes_free(hg__sizes_t *sz);
+/* The stats of size, created zeroed (*created = true) when new; NULL on ENOMEM. */
+hg__size_stat_t *hg__sizes_get(hg__sizes_t *sz, uint64_t size, bool *created);
+/* Calls cb for each size <= max_size in ascending order; cb returns nonzero to stop (that
+ * value is returned). */
+typedef int (*hg__size_cb)(void *ud, uint64_t size, const hg__size_stat_t *st);
+int hg__sizes_visit(const hg__sizes_t *sz, uint64_t max_size, hg__size_cb cb, void *ud);
+
 typedef struct hg__heap {
     uint64_t handle;
     bool created_in_trace, destroyed;
@@ -87,7 +107,7 @@ typedef struct hg__heap {
     uint64_t source_allocs[8];
     uint64_t max_span_bytes;    /* largest span measured (timeline walks, final figure) */
     uint64_t max_measured_live; /* largest live bytes at those same measurements */
-    Pvoid_t sizes;              /* JudyL size -> hg__size_stat_t* */
+    hg__sizes_t sizes;          /* requested sizes (fit ratios, A13) */
     bool final_taken;
     hg_frag_t final;
 } hg__heap_t;
