@@ -147,8 +147,14 @@ typedef struct hg__site {
     uint64_t aifo_blocks, aifo_bytes;
 } hg__site_t;
 
+typedef struct hg__site_slot {
+    uint32_t stack_id;
+    uint32_t index1; /* site index + 1; 0 = empty slot */
+} hg__site_slot_t;
+
 typedef struct hg__sites {
-    Pvoid_t by_stack; /* stack id -> index + 1 */
+    hg__site_slot_t *table; /* stack id -> site: open addressing, at most half full */
+    uint32_t mask;          /* table size - 1 */
     hg__site_t *v;
     uint32_t n, cap;
     uint32_t last_stack, last_index; /* one-entry cache for runs of one stack */
