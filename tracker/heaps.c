@@ -97,21 +97,5 @@ void hg__heap_sub_live(hg__heap_t *h, uint64_t size) {
 
 int hg__heap_count_size(hg__heap_t *h, uint64_t size, unsigned source, const hg_event_t *ev,
                         uint32_t site) {
-    bool created;
-    hg__size_stat_t *st = hg__sizes_get(&h->sizes, size, &created);
-    if (!st) {
-        return HG_ENOMEM;
-    }
-    if (created) {
-        st->first_ts_ns = ev->ts_ns;
-        st->first_addr = ev->addr;
-        st->first_tid = ev->tid;
-        st->first_site = site;
-    }
-    st->requests++;
-    if (source != HG_SOURCE_NA) {
-        st->etw_requests++;
-        st->lfh_seen |= source == HG_SOURCE_LFH;
-    }
-    return 0;
+    return hg__sizes_count(&h->sizes, size, source, ev, site);
 }

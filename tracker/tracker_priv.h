@@ -78,22 +78,27 @@ typedef struct hg__size_stat {
 } hg__size_stat_t;
 
 /* Requested sizes of one heap -> their stats. Every allocation counts its size, so sizes below
- * HG__SMALL_SIZES (nearly all of them) are found through a direct index; larger ones through a
- * JudyL. Stats sit in one dense array (they move when it grows: hold no pointers to them). */
-#define HG__SMALL_SIZES 8192
+ * HG__SMALL_SIZES (nearly all of them) count their requests in a flat array indexed by size,
+ * the one thing an allocation without an ETW Source touches; their other stats, and all stats
+ * of larger sizes (found through a JudyL), sit in one dense array (they move when it grows:
+ * hold no pointers to them). */
+#define HG__SMALL_SIZES 4096
 
 typedef struct hg__sizes {
-    uint32_t *small; /* size -> index + 1 into v; allocated on the first small size */
-    Pvoid_t large;   /* JudyL size -> index + 1 into v, sizes >= HG__SMALL_SIZES */
-    hg__size_stat_t *v;
+    uint64_t *small_requests; /* by size; allocated with small_stat on the first small size */
+    uint32_t *small_stat;     /* size -> index + 1 into v */
+    Pvoid_t large;            /* JudyL size -> index + 1 into v, sizes >= HG__SMALL_SIZES */
+    hg__size_stat_t *v;       /* v[i].requests is kept for large sizes only */
     uint32_t n, cap;
 } hg__sizes_t;
 
 void hg__sizes_free(hg__sizes_t *sz);
-/* The stats of size, created zeroed (*created = true) when new; NULL on ENOMEM. */
-hg__size_stat_t *hg__sizes_get(hg__sizes_t *sz, uint64_t size, bool *created);
-/* Calls cb for each size <= max_size in ascending order; cb returns nonzero to stop (that
- * value is returned). */
+/* Counts one allocation of size with source; the first of a size keeps ev's time, address and
+ * thread and site as its example. Returns 0 or HG_ENOMEM (nothing counted). */
+int hg__sizes_count(hg__sizes_t *sz, uint64_t size, unsigned source, const hg_event_t *ev,
+                    uint32_t site);
+/* Calls cb for each size <= max_size in ascending order with its stats (requests included); cb
+ * returns nonzero to stop (that value is returned). */
 typedef int (*hg__size_cb)(void *ud, uint64_t size, const hg__size_stat_t *st);
 int hg__sizes_visit(const hg__sizes_t *sz, uint64_t max_size, hg__size_cb cb, void *ud);
 
