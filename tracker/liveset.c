@@ -85,9 +85,17 @@ void hg__live_remove(hg__liveset_t *ls, uint64_t addr, hg__block_t *b) {
     ls->count--;
 }
 
+/* JudyLLast looks key up exactly before it looks for a predecessor; JudyLPrev from key + 1
+ * finds the same block in one descent, which counts on the allocation path. */
 hg__block_t *hg__live_at_or_before(const hg__liveset_t *ls, uint64_t key, uint64_t *addr) {
     Word_t k = (Word_t)key;
-    PWord_t v = (PWord_t)JudyLLast(ls->judy, &k, PJE0);
+    PWord_t v;
+    if (key == UINT64_MAX) {
+        v = (PWord_t)JudyLLast(ls->judy, &k, PJE0);
+    } else {
+        k++;
+        v = (PWord_t)JudyLPrev(ls->judy, &k, PJE0);
+    }
     if (!v) {
         return NULL;
     }

@@ -40,6 +40,27 @@ Test(liveset, insert_find_walk_remove) {
     hg__live_clear(&ls);
 }
 
+/* The block at or before a key: the key itself when live, a lower one otherwise, up to the top
+ * of the address space (which has no key + 1). */
+Test(liveset, at_or_before_exact_lower_and_top_keys) {
+    hg__liveset_t ls;
+    hg__live_init(&ls);
+    cr_assert_not_null(hg__live_insert(&ls, 0x1000));
+    cr_assert_not_null(hg__live_insert(&ls, UINT64_MAX - 15));
+    uint64_t at = 0;
+    cr_assert_not_null(hg__live_at_or_before(&ls, 0x1000, &at));
+    cr_assert_eq(at, 0x1000);
+    cr_assert_not_null(hg__live_at_or_before(&ls, UINT64_MAX - 16, &at));
+    cr_assert_eq(at, 0x1000);
+    cr_assert_not_null(hg__live_at_or_before(&ls, UINT64_MAX, &at));
+    cr_assert_eq(at, UINT64_MAX - 15);
+    cr_assert_not_null(hg__live_insert(&ls, UINT64_MAX));
+    cr_assert_not_null(hg__live_at_or_before(&ls, UINT64_MAX, &at));
+    cr_assert_eq(at, UINT64_MAX);
+    cr_assert_null(hg__live_at_or_before(&ls, 0xfff, &at));
+    hg__live_clear(&ls);
+}
+
 Test(liveset, sizes_are_capped_and_flags_kept) {
     hg__block_t b;
     hg__block_set(&b, UINT64_MAX, HG__BF_MMAPPED | HG__BF_IGNORED, 0xffffff, 255);
