@@ -1,4 +1,4 @@
-# The foundation's benchmark tools (bench/README.md, "Foundation: analysis (issue 2)"):
+# The foundation's benchmark tools (bench/README.md, "Foundation (issue 2)"):
 #   hgbench_gen   writes a workload as a .hgt trace
 #   hgbench_mem   feeds a trace to a tracker, reports events/s and memory per live block
 #   workload_a    the same workload as a real program, for heaptrack to record

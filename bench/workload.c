@@ -12,7 +12,7 @@ static const hg_wl_params_t workloads[] = {
     /* name    slots    rounds     realloc sizes      leaks free   seed */
     {"a", 4096, 5000000, 8, 16, 4096, 300, true, 0xa11ce5eedULL},
     {"b", 1000000, 4000000, 8, 16, 4096, 0, false, 0xb16b10cULL},
-    {"c", 100000, 200000000, 8, 16, 4096, 300, true, 0xc0ffeeULL},
+    {"c", 100000, 120000000, 8, 16, 4096, 300, true, 0xc0ffeeULL},
     {"tiny", 16, 1000, 8, 16, 4096, 1, true, 0x7177ULL},
 };
 
