@@ -45,8 +45,21 @@ static inline unsigned hg__block_source(const hg__block_t *b) {
 }
 void hg__block_set(hg__block_t *b, uint64_t size, unsigned flags, uint32_t heap, unsigned source);
 
+/* A direct-mapped cache of exact lookups in front of the JudyL: entry (addr, block) means addr
+ * is live with that record (removals clear their entry). Sized to about twice the live count,
+ * at most HG__HINTS_MAX entries, cleared when it grows: a miss just asks the JudyL. */
+#define HG__HINTS_MIN 1024u
+#define HG__HINTS_MAX 65536u
+
+typedef struct hg__live_hint {
+    uint64_t addr;
+    hg__block_t *block; /* NULL: empty */
+} hg__live_hint_t;
+
 typedef struct hg__liveset {
-    Pvoid_t judy;         /* address -> hg__block_t* */
+    Pvoid_t judy; /* address -> hg__block_t* */
+    hg__live_hint_t *hints;
+    uint32_t nhints;      /* a power of two, 0 before the first insertion */
     hg__block_t **chunks; /* slab chunks; blocks never move */
     size_t nchunks;
     size_t used_in_last;    /* blocks handed out from the last chunk */
