@@ -285,6 +285,12 @@ int hg_report_write(const hg_report_t *r, hg_report_format_t f, const hg_write_o
 /* Per-format writers (hg_report_write dispatches to these). */
 void hg_report_write_text(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
 void hg_report_write_json(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
+void hg_report_write_html(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
+/* Always gzip-compressed itself (pprof files are gzip): open o without gzip. */
+void hg_report_write_pprof(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
+void hg_report_write_sarif(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
+void hg_report_write_junit(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
+void hg_report_write_collapsed(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
 
 /* Formats an address frame the way every writer shows it: "function (file:line)",
  * "module+0x1a2b" or "0x7ffe12345678". */
