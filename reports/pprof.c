@@ -86,6 +86,15 @@ static void function_name(hg_buf_t *b, const hg_rframe_t *f) {
     }
 }
 
+/* Appends p->name and its NUL (a separator inside keys); notes a failed name. */
+static void append_name(pp_t *p) {
+    if (p->name.failed || !p->name.data) {
+        p->nomem = true;
+        return;
+    }
+    hg_buf_append(&p->key, p->name.data, p->name.len + 1);
+}
+
 static void emit_function(pp_t *p, uint64_t id, uint64_t name, uint64_t file) {
     hg_buf_reset(&p->fmsg);
     hg__pb_uint(&p->fmsg, 1, id);
@@ -98,10 +107,12 @@ static void emit_function(pp_t *p, uint64_t id, uint64_t name, uint64_t file) {
 static uint64_t function_id(pp_t *p, const hg_rframe_t *f) {
     function_name(&p->name, f);
     hg_buf_reset(&p->key);
-    hg_buf_append(&p->key, p->name.data, p->name.len + 1); /* with its NUL: a separator */
+    append_name(p);
     hg_buf_puts(&p->key, f->file ? f->file : "");
     bool added;
-    size_t i = hg__intern(&p->functions, p->key.data, p->key.len, &added);
+    size_t i = p->nomem || p->key.failed
+                   ? SIZE_MAX
+                   : hg__intern(&p->functions, p->key.data, p->key.len, &added);
     if (i == SIZE_MAX) {
         p->nomem = true;
         return 0;
@@ -136,7 +147,7 @@ static uint64_t mapping_id(pp_t *p, const hg_rframe_t *f) {
     hg_buf_append(&p->key, &base, sizeof base);
     hg_buf_puts(&p->key, f->module);
     bool added;
-    size_t i = hg__intern(&p->mappings, p->key.data, p->key.len, &added);
+    size_t i = p->key.failed ? SIZE_MAX : hg__intern(&p->mappings, p->key.data, p->key.len, &added);
     if (i == SIZE_MAX || grow_maps(p, i) != 0) {
         p->nomem = true;
         return 0;
@@ -187,12 +198,14 @@ static uint64_t location_id(pp_t *p, const hg_rframe_t *f, size_t n) {
     hg_buf_append(&p->key, &f[0].addr, sizeof f[0].addr);
     for (size_t i = 0; i < n; i++) {
         function_name(&p->name, &f[i]);
-        hg_buf_append(&p->key, p->name.data, p->name.len + 1);
+        append_name(p);
         hg_buf_printf(&p->key, "%s:%u:%u;", f[i].file ? f[i].file : "", (unsigned)f[i].line,
                       (unsigned)f[i].column);
     }
     bool added;
-    size_t i = hg__intern(&p->locations, p->key.data, p->key.len, &added);
+    size_t i = p->nomem || p->key.failed
+                   ? SIZE_MAX
+                   : hg__intern(&p->locations, p->key.data, p->key.len, &added);
     if (i == SIZE_MAX) {
         p->nomem = true;
         return 0;
@@ -352,7 +365,9 @@ void hg_report_write_pprof(const hg_report_t *r, const hg_write_options_t *opt, 
     for (size_t i = 0; i < r->nsites && !pp_failed(&p); i++) {
         put_sample(&p, &r->sites[i]);
     }
-    put_trailer(&p);
+    if (!pp_failed(&p)) {
+        put_trailer(&p);
+    }
     if (pp_failed(&p)) {
         hg__report_out_fail(o, HG_ENOMEM);
     } else {

@@ -280,8 +280,9 @@ static void leak_message(sarif_t *s, const hg_rsite_t *site) {
                   (unsigned long long)site->totals.leaked_bytes,
                   (unsigned long long)site->totals.leaked_blocks,
                   site->totals.leaked_blocks == 1 ? "" : "s");
-    if (site->nframes) {
-        hg_rframe_format(&site->frames[0], &s->b);
+    const hg_rframe_t *f = hg__report_source_frame(site);
+    if (f || site->nframes) {
+        hg_rframe_format(f ? f : &site->frames[0], &s->b);
     } else {
         hg_buf_puts(&s->b, "an unknown stack");
     }
