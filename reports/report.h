@@ -292,6 +292,17 @@ void hg_report_write_sarif(const hg_report_t *r, const hg_write_options_t *opt, 
 void hg_report_write_junit(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
 void hg_report_write_collapsed(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
 
+/* ---- reading a JSON report back (reports/json_read.c) ------------------------------------- */
+
+/* Reads a JSON report (docs/report-json.md; plain or gzip-compressed) into a new, sorted
+ * model. Returns NULL with err set on failure: HG_EFORMAT naming the file and the key's path
+ * (or the line and column of a syntax error), HG_EIO, HG_ELIMIT, HG_ENOMEM. Keys it does not
+ * know are ignored; schema_version must be present and equal HG_REPORT_SCHEMA_VERSION. */
+hg_report_t *hg_report_read_json(const char *path, hg_error_t *err);
+/* The same from memory (len bytes, no NUL needed); name is used in messages. */
+hg_report_t *hg_report_parse_json(const void *data, size_t len, const char *name,
+                                  hg_error_t *err);
+
 /* Formats an address frame the way every writer shows it: "function (file:line)",
  * "module+0x1a2b" or "0x7ffe12345678". */
 void hg_rframe_format(const hg_rframe_t *f, hg_buf_t *out);
