@@ -1,0 +1,67 @@
+/* write_bench.c - times each report writer on one report (bench/reports/README.md).
+ *
+ * Usage: write_bench REPORT.json OUTDIR. Reads the report (timed apart: reading is not
+ * writing), then writes it once in every format to OUTDIR/bench.<format> (regular files:
+ * temporary name and rename, as heapgate does) and prints each writer's wall-clock time and
+ * output size, and the total. Writers see the default write options (top 10 sites in text and
+ * HTML). */
+#include "report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long long file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* Writes r in format f to dir; returns the seconds taken, or -1 on failure. */
+static double time_one(const hg_report_t *r, hg_report_format_t f, const char *dir, char *path,
+                       size_t cap) {
+    hg_error_t err;
+    snprintf(path, cap, "%s/bench.%s", dir, hg_report_format_name(f));
+    double t0 = now_s();
+    hg_out_t *o = hg_out_open(path, false, &err);
+    if (!o || hg_report_write(r, f, NULL, o) != 0 || hg_out_commit(o, &err) != 0) {
+        fprintf(stderr, "write_bench: %s: %s\n", path, err.msg);
+        return -1;
+    }
+    return now_s() - t0;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: write_bench REPORT.json OUTDIR\n");
+        return 2;
+    }
+    hg_error_t err;
+    double t0 = now_s(), total = 0;
+    hg_report_t *r = hg_report_read_json(argv[1], &err);
+    if (!r) {
+        fprintf(stderr, "write_bench: %s\n", err.msg);
+        return 2;
+    }
+    printf("read %s: %zu sites in %.3f s (not counted below)\n", argv[1], r->nsites, now_s() - t0);
+    printf("%-10s %10s %14s\n", "format", "seconds", "bytes");
+    for (int f = 0; f < HG_RF_COUNT; f++) {
+        char path[4096];
+        double s = time_one(r, (hg_report_format_t)f, argv[2], path, sizeof path);
+        if (s < 0) {
+            hg_report_free(r);
+            return 1;
+        }
+        total += s;
+        printf("%-10s %10.3f %14lld\n", hg_report_format_name(f), s, file_size(path));
+    }
+    printf("%-10s %10.3f\n", "all", total);
+    hg_report_free(r);
+    return 0;
+}
