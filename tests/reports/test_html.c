@@ -43,7 +43,7 @@ Test(html, empty_report) {
 }
 
 Test(html, large_report_shows_top_sites_only) {
-    hg_report_t *r = sample_report_many_sites(20000);
+    hg_report_t *r = sample_report_many_sites(3000);
     hg_write_options_t opt;
     hg_write_options_init(&opt);
     size_t len;
@@ -54,7 +54,7 @@ Test(html, large_report_shows_top_sites_only) {
     free(text);
     opt.top = 0; /* all */
     text = rt_render(r, HG_RF_HTML, &opt, &len);
-    cr_assert_gt(count(text, "<details class=\"site\""), 10000);
+    cr_assert_gt(count(text, "<details class=\"site\""), 2000);
     free(text);
     hg_report_free(r);
 }
