@@ -77,9 +77,10 @@ static int pump(z_stream *z, hg_out_t *o, unsigned char *chunk, int flush) {
 void hg__pb_gzip(hg_out_t *o, const void *data, size_t n) {
     z_stream z = {.zalloc = z_alloc, .zfree = z_free, .opaque = Z_NULL};
     unsigned char *chunk = hg_malloc(ZCHUNK);
-    /* windowBits 15 + 16: a gzip header and trailer instead of zlib's (zlib.h, deflateInit2) */
-    if (!chunk || deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-                               Z_DEFAULT_STRATEGY) != Z_OK) {
+    /* windowBits 15 + 16: a gzip header and trailer instead of zlib's (zlib.h, deflateInit2);
+     * level 1, as Go's runtime/pprof writes its profiles (gzip.BestSpeed) */
+    if (!chunk ||
+        deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         hg_free(chunk);
         hg__report_out_fail(o, HG_ENOMEM);
         return;

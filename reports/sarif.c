@@ -126,11 +126,13 @@ static void path_to_uri(hg_buf_t *b, const char *path) {
         hg_buf_printf(b, "file:///%c:", p[0]);
         p += 2;
     }
+    static const char hex[] = "0123456789ABCDEF";
     for (; *p; p++) {
         if (uri_plain(*p) || *p == '\\') {
             hg_buf_putc(b, *p == '\\' ? '/' : (char)*p);
         } else {
-            hg_buf_printf(b, "%%%02X", *p);
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            hg_buf_append(b, e, 3);
         }
     }
 }

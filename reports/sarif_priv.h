@@ -1,12 +1,14 @@
 /* sarif_priv.h - a small streaming JSON emitter for the SARIF writer (sarif.c, sarif_emit.c):
- * pretty-printed with two spaces, keys in the order written, strings escaped and made valid
+ * indented with two spaces down to HG_SJ_PRETTY_DEPTH (a result's members), compact below, keys
+ * in the order written, strings escaped and made valid
  * UTF-8 by hg__report_json_string. Private to reports/sarif*.c. */
 #ifndef HG_REPORTS_SARIF_PRIV_H
 #define HG_REPORTS_SARIF_PRIV_H
 
 #include "internal.h"
 
-#define HG_SJ_MAX_DEPTH 24
+#define HG_SJ_MAX_DEPTH    24
+#define HG_SJ_PRETTY_DEPTH 5 /* levels indented; deeper ones are written compactly */
 
 typedef struct hg__sj {
     hg_out_t *o;
