@@ -4,7 +4,8 @@
 #   1. bench/reports/gen_trace.py writes a text trace with SITES distinct leaking stacks
 #   2. heapgate analyze TRACE --format json -o /dev/null, best of 3 (the analysis)
 #   3. heapgate analyze TRACE -o report.json (the report every writer gets)
-#   4. write_bench report.json: each writer timed on the report in memory
+#   4. write_bench report.json: each writer timed on the report in memory, to /dev/null like
+#      step 2, then to files for the output sizes
 # Outputs go to bench/out/reports/ (not kept in git).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,14 +20,23 @@ writer="$build/bench/reports/write_bench"
 python3 bench/reports/gen_trace.py --sites "$sites" > "$out/trace.txt"
 echo "trace: $sites leaking stacks, $(wc -c < "$out/trace.txt") bytes, $(wc -l < "$out/trace.txt") lines"
 
-best=""
-for i in 1 2 3; do
-  start=$EPOCHREALTIME
-  "$heapgate" analyze "$out/trace.txt" --progress never --format json -o /dev/null || [[ $? -eq 1 ]]
-  best=$(awk -v s="$start" -v e="$EPOCHREALTIME" -v b="$best" \
-         'BEGIN { t = e - s; print (b == "" || t < b) ? t : b }')
-done
-printf 'analyze to /dev/null (json), best of 3: %.3f s\n' "$best"
+# wall-clock and CPU (user + system) seconds of a command, best of 3 by CPU
+python3 - "$heapgate" "$out/trace.txt" <<'PY'
+import os, subprocess, sys, time
+best = None
+for _ in range(3):
+    t0 = time.monotonic()
+    p = subprocess.Popen([sys.argv[1], 'analyze', sys.argv[2], '--progress', 'never',
+                          '--format', 'json', '-o', '/dev/null'])
+    _, status, ru = os.wait4(p.pid, 0)
+    run = (time.monotonic() - t0, ru.ru_utime + ru.ru_stime, ru.ru_maxrss)
+    best = run if best is None or run[1] < best[1] else best
+print('analyze to /dev/null (json), best of 3: %.3f s wall, %.3f s CPU, %d MiB peak RSS'
+      % (best[0], best[1], best[2] // 1024))
+PY
 
 "$heapgate" analyze "$out/trace.txt" --progress never -o "$out/report.json" || [[ $? -eq 1 ]]
+echo "== every writer to /dev/null (compare with the analyze line above)"
+"$writer" "$out/report.json" /dev/null
+echo "== every writer to files in $out (sizes)"
 "$writer" "$out/report.json" "$out"

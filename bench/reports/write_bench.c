@@ -2,20 +2,30 @@
  *
  * Usage: write_bench REPORT.json OUTDIR. Reads the report (timed apart: reading is not
  * writing), then writes it once in every format to OUTDIR/bench.<format> (regular files:
- * temporary name and rename, as heapgate does) and prints each writer's wall-clock time and
- * output size, and the total. Writers see the default write options (top 10 sites in text and
+ * temporary name and rename, as heapgate does) or, with OUTDIR /dev/null, to /dev/null (as
+ * the analyze run it is compared with), and prints each writer's wall-clock and CPU time and
+ * output size, and the totals. Writers see the default write options (top 10 sites in text and
  * HTML). */
 #include "report.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
-static double now_s(void) {
+static double clock_s(clockid_t id) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_s(void) {
+    return clock_s(CLOCK_MONOTONIC);
+}
+
+static double cpu_s(void) {
+    return clock_s(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 static long long file_size(const char *path) {
@@ -23,17 +33,23 @@ static long long file_size(const char *path) {
     return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
-/* Writes r in format f to dir; returns the seconds taken, or -1 on failure. */
+/* Writes r in format f to dir; returns the wall-clock seconds taken (*cpu: CPU seconds), or -1
+ * on failure. */
 static double time_one(const hg_report_t *r, hg_report_format_t f, const char *dir, char *path,
-                       size_t cap) {
+                       size_t cap, double *cpu) {
     hg_error_t err;
-    snprintf(path, cap, "%s/bench.%s", dir, hg_report_format_name(f));
-    double t0 = now_s();
+    if (strcmp(dir, "/dev/null") == 0) {
+        snprintf(path, cap, "/dev/null");
+    } else {
+        snprintf(path, cap, "%s/bench.%s", dir, hg_report_format_name(f));
+    }
+    double t0 = now_s(), c0 = cpu_s();
     hg_out_t *o = hg_out_open(path, false, &err);
     if (!o || hg_report_write(r, f, NULL, o) != 0 || hg_out_commit(o, &err) != 0) {
         fprintf(stderr, "write_bench: %s: %s\n", path, err.msg);
         return -1;
     }
+    *cpu = cpu_s() - c0;
     return now_s() - t0;
 }
 
@@ -43,25 +59,27 @@ int main(int argc, char **argv) {
         return 2;
     }
     hg_error_t err;
-    double t0 = now_s(), total = 0;
+    double t0 = now_s(), c0 = cpu_s(), total = 0, total_cpu = 0;
     hg_report_t *r = hg_report_read_json(argv[1], &err);
     if (!r) {
         fprintf(stderr, "write_bench: %s\n", err.msg);
         return 2;
     }
-    printf("read %s: %zu sites in %.3f s (not counted below)\n", argv[1], r->nsites, now_s() - t0);
-    printf("%-10s %10s %14s\n", "format", "seconds", "bytes");
+    printf("read %s: %zu sites in %.3f s wall, %.3f s CPU (not counted below)\n", argv[1],
+           r->nsites, now_s() - t0, cpu_s() - c0);
+    printf("%-10s %10s %10s %14s\n", "format", "wall s", "CPU s", "bytes");
     for (int f = 0; f < HG_RF_COUNT; f++) {
         char path[4096];
-        double s = time_one(r, (hg_report_format_t)f, argv[2], path, sizeof path);
+        double cpu = 0, s = time_one(r, (hg_report_format_t)f, argv[2], path, sizeof path, &cpu);
         if (s < 0) {
             hg_report_free(r);
             return 1;
         }
         total += s;
-        printf("%-10s %10.3f %14lld\n", hg_report_format_name(f), s, file_size(path));
+        total_cpu += cpu;
+        printf("%-10s %10.3f %10.3f %14lld\n", hg_report_format_name(f), s, cpu, file_size(path));
     }
-    printf("%-10s %10.3f\n", "all", total);
+    printf("%-10s %10.3f %10.3f\n", "all", total, total_cpu);
     hg_report_free(r);
     return 0;
 }
