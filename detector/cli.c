@@ -21,7 +21,7 @@ static const char help_text[] =
     "  heapgate convert [options] TRACE -o OUT.hgt  rewrite any trace as .hgt\n"
     "  heapgate diff [options] OLD NEW          compare two runs (JSON reports or traces)\n"
     "  heapgate merge [options] REPORT...       sum the reports of many runs, then gate\n"
-    "  heapgate help [COMMAND]                  this text, or one command's\n"
+    "  heapgate help, heapgate --help           this text\n"
     "  heapgate --version\n"
     "\n"
     "Traces (format recognised from the content): heapgate .hgt, text event files\n"
