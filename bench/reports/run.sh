@@ -5,7 +5,7 @@
 #   2. heapgate analyze TRACE --format json -o /dev/null, best of 3 (the analysis)
 #   3. heapgate analyze TRACE -o report.json (the report every writer gets)
 #   4. write_bench report.json: each writer timed on the report in memory, to /dev/null like
-#      step 2, then to files for the output sizes
+#      step 2 (best of 3 rounds, as step 2), then once to files for the output sizes
 # Outputs go to bench/out/reports/ (not kept in git).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,6 +37,6 @@ PY
 
 "$heapgate" analyze "$out/trace.txt" --progress never -o "$out/report.json" || [[ $? -eq 1 ]]
 echo "== every writer to /dev/null (compare with the analyze line above)"
-"$writer" "$out/report.json" /dev/null
+"$writer" "$out/report.json" /dev/null 3
 echo "== every writer to files in $out (sizes)"
 "$writer" "$out/report.json" "$out"
