@@ -105,7 +105,8 @@ int hg__analyze_run(hg_analyze_opts_t *o, FILE *default_stream) {
     hg_error_t err;
     hg_error_clear(&err);
     hg_report_t *r = NULL;
-    int rc = hg__baseline_load(&o->gate, &err); /* before the long part: a bad baseline fails fast */
+    /* before the long part: a bad baseline fails fast */
+    int rc = hg__baseline_load(&o->gate, &err);
     if (!rc) {
         rc = hg__analyze_report(o, o->inputs, o->ninputs, &r, &err);
     }

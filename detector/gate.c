@@ -84,8 +84,8 @@ static int check_sites(const hg_gate_opts_t *g, hg_report_t *r) {
 
 static int check_leaks(const hg_gate_opts_t *g, hg_report_t *r) {
     /* with a baseline, known leaks are allowed: the baseline checks replace the default */
-    bool any = g->has_max_leaked_bytes || g->has_max_leaked_blocks || g->has_max_site_bytes ||
-               g->baseline;
+    bool any =
+        g->has_max_leaked_bytes || g->has_max_leaked_blocks || g->has_max_site_bytes || g->baseline;
     int rc = 0;
     if (g->has_max_leaked_bytes || !any) {
         rc = check_u64(r, "max-leaked-bytes", counted(g, &r->totals, true),

@@ -191,8 +191,8 @@ static int opt_fail_on_new(hg_analyze_opts_t *o, const char *arg, hg_error_t *er
 }
 
 static int opt_max_growth_bytes(hg_analyze_opts_t *o, const char *arg, hg_error_t *err) {
-    return opt_bytes("max-growth-bytes", arg, &o->gate.max_growth_bytes,
-                     &o->gate.has_max_growth, err);
+    return opt_bytes("max-growth-bytes", arg, &o->gate.max_growth_bytes, &o->gate.has_max_growth,
+                     err);
 }
 
 static int opt_cluster_gap(hg_analyze_opts_t *o, const char *arg, hg_error_t *err) {

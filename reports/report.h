@@ -303,8 +303,7 @@ void hg_report_write_collapsed(const hg_report_t *r, const hg_write_options_t *o
  * know are ignored; schema_version must be present and equal HG_REPORT_SCHEMA_VERSION. */
 hg_report_t *hg_report_read_json(const char *path, hg_error_t *err);
 /* The same from memory (len bytes, no NUL needed); name is used in messages. */
-hg_report_t *hg_report_parse_json(const void *data, size_t len, const char *name,
-                                  hg_error_t *err);
+hg_report_t *hg_report_parse_json(const void *data, size_t len, const char *name, hg_error_t *err);
 
 /* Formats an address frame the way every writer shows it: "function (file:line)",
  * "module+0x1a2b" or "0x7ffe12345678". */
