@@ -10,7 +10,8 @@ want=${1:-build}
 
 build_pkgs=(cmake make gcc pkg-config libjudy-dev zlib1g-dev libjansson-dev
             libdw-dev libelf-dev libcurl4-openssl-dev)
-test_pkgs=(libcriterion-dev clang libclang-rt-14-dev lld llvm llvm-16 python3 g++ binutils)
+test_pkgs=(libcriterion-dev clang libclang-rt-14-dev lld llvm llvm-16 python3 g++ binutils
+           chromium)
 bench_pkgs=(heaptrack time)
 
 pkgs=("${build_pkgs[@]}")
@@ -20,19 +21,32 @@ case "$want" in
   bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
+if [[ "$want" != build ]]; then
+  # node and npm for the pprof decoder test: Debian's packages unless a node is already here
+  command -v node >/dev/null || pkgs+=(nodejs)
+  command -v npm >/dev/null || pkgs+=(npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
 
-echo "deps: installing ${missing[*]}" >&2
-sudo=()
-[[ $(id -u) -eq 0 ]] || sudo=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
-  "${sudo[@]}" apt-get update
-  "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "deps: installing ${missing[*]}" >&2
+  sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+# The node packages the report tests use (pinned by tests/reports/node/package-lock.json).
+node_dir="$(dirname "$0")/../tests/reports/node"
+if [[ "$want" != build && ! -d "$node_dir/node_modules/pprof-format" ]]; then
+  echo "deps: npm ci in tests/reports/node" >&2
+  (cd "$node_dir" && npm ci --no-audit --no-fund)
 fi
