@@ -5,7 +5,17 @@
  * of released records: no malloc per block, and memory per live block stays near 24 bytes plus
  * Judy's index (STYLE.md: a few bytes per key for clustered addresses, about 21 for random).
  * Exact lookups (every free and realloc makes one) try a small direct-mapped cache of recent
- * insertions first (tracker_priv.h): a hit skips one JudyL descent. */
+ * insertions first (tracker_priv.h): a hit skips one JudyL descent.
+ *
+ * A freed block's record usually stays in the JudyL, marked HG__BF_DEAD, instead of being
+ * deleted: allocators hand the same addresses out again and again, and an allocation at an
+ * address still indexed reuses its key and record in place, where a deletion and a later
+ * insertion would cost two of the JudyL's most expensive operations. At most dead_max() such
+ * records are kept (beyond it a free deletes), so they cost a few bytes per live block at most.
+ * Lookups and walks skip them. One invariant keeps the overlap search short: no dead key lies
+ * strictly inside a live block. Live blocks are disjoint, so a key dies outside every live
+ * block, and a block becoming live first drops the dead keys inside its range
+ * (hg__live_overlap_candidate, which the allocation path calls before inserting). */
 #include "tracker_priv.h"
 
 #include <string.h>
@@ -61,6 +71,16 @@ static void slab_give(hg__liveset_t *ls, hg__block_t *b) {
     ls->free_list = b;
 }
 
+static bool is_dead(const hg__block_t *b) {
+    return (hg__block_flags(b) & HG__BF_DEAD) != 0;
+}
+
+/* Dead records kept indexed: a sixteenth of the live count, at least 4096. */
+static uint64_t dead_max(const hg__liveset_t *ls) {
+    uint64_t n = ls->count / 16;
+    return n > 4096 ? n : 4096;
+}
+
 static hg__live_hint_t *hint_of(const hg__liveset_t *ls, uint64_t addr) {
     uint64_t h = (addr >> 4) * UINT64_C(0x9e3779b97f4a7c15); /* Fibonacci hashing */
     return &ls->hints[(h >> 32) & (ls->nhints - 1)];
@@ -89,21 +109,24 @@ hg__block_t *hg__live_get(const hg__liveset_t *ls, uint64_t addr) {
         }
     }
     PWord_t v = (PWord_t)JudyLGet(ls->judy, (Word_t)addr, PJE0);
-    return v ? (hg__block_t *)*v : NULL;
+    return v && !is_dead((hg__block_t *)*v) ? (hg__block_t *)*v : NULL;
 }
 
 hg__block_t *hg__live_insert(hg__liveset_t *ls, uint64_t addr) {
-    hg__block_t *b = slab_take(ls);
-    if (!b) {
-        return NULL;
-    }
     PWord_t v = (PWord_t)JudyLIns(&ls->judy, (Word_t)addr, PJE0);
     if (v == PJERR) {
-        slab_give(ls, b);
+        return NULL;
+    }
+    hg__block_t *b = (hg__block_t *)*v;
+    if (b) {
+        ls->dead--; /* the dead record of an earlier block at addr, reused in place */
+    } else if ((b = slab_take(ls)) != NULL) {
+        *v = (Word_t)b;
+    } else {
+        JudyLDel(&ls->judy, (Word_t)addr, PJE0);
         return NULL;
     }
     memset(b, 0, sizeof *b);
-    *v = (Word_t)b;
     ls->count++;
     hints_fit(ls);
     if (ls->nhints) {
@@ -119,14 +142,26 @@ void hg__live_remove(hg__liveset_t *ls, uint64_t addr, hg__block_t *b) {
             e->block = NULL;
         }
     }
+    ls->count--;
+    if (ls->dead < dead_max(ls)) {
+        b->size_flags |= (uint64_t)HG__BF_DEAD << HG__SIZE_BITS;
+        ls->dead++;
+        return;
+    }
     JudyLDel(&ls->judy, (Word_t)addr, PJE0);
     slab_give(ls, b);
-    ls->count--;
 }
 
-/* JudyLLast looks key up exactly before it looks for a predecessor; JudyLPrev from key + 1
- * finds the same block in one descent, which counts on the allocation path. */
-hg__block_t *hg__live_at_or_before(const hg__liveset_t *ls, uint64_t key, uint64_t *addr) {
+static void drop_dead(hg__liveset_t *ls, uint64_t addr, hg__block_t *b) {
+    JudyLDel(&ls->judy, (Word_t)addr, PJE0);
+    slab_give(ls, b);
+    ls->dead--;
+}
+
+/* The record, live or dead, with the greatest address <= key. JudyLLast looks key up exactly
+ * before it looks for a predecessor; JudyLPrev from key + 1 finds the same record in one
+ * descent, which counts on the allocation path. */
+static hg__block_t *any_at_or_before(const hg__liveset_t *ls, uint64_t key, uint64_t *addr) {
     Word_t k = (Word_t)key;
     PWord_t v;
     if (key == UINT64_MAX) {
@@ -142,18 +177,46 @@ hg__block_t *hg__live_at_or_before(const hg__liveset_t *ls, uint64_t key, uint64
     return (hg__block_t *)*v;
 }
 
-hg__block_t *hg__live_first(const hg__liveset_t *ls, uint64_t *addr) {
+hg__block_t *hg__live_at_or_before(const hg__liveset_t *ls, uint64_t key, uint64_t *addr) {
+    hg__block_t *b = any_at_or_before(ls, key, addr);
+    while (b && is_dead(b)) {
+        b = *addr ? any_at_or_before(ls, *addr - 1, addr) : NULL;
+    }
+    return b;
+}
+
+/* A dead key at or below start means no live block reaches start: the live blocks below it
+ * end at or before it (the invariant above). */
+hg__block_t *hg__live_overlap_candidate(hg__liveset_t *ls, uint64_t start, uint64_t last,
+                                        uint64_t *addr) {
+    hg__block_t *b;
+    while ((b = any_at_or_before(ls, last, addr)) != NULL && is_dead(b)) {
+        if (*addr <= start) {
+            return NULL;
+        }
+        drop_dead(ls, *addr, b);
+    }
+    return b;
+}
+
+/* The first live record at or after (first) or after (next) *addr. */
+static hg__block_t *live_from(const hg__liveset_t *ls, uint64_t *addr, bool first) {
     Word_t k = (Word_t)*addr;
-    PWord_t v = (PWord_t)JudyLFirst(ls->judy, &k, PJE0);
+    PWord_t v = first ? (PWord_t)JudyLFirst(ls->judy, &k, PJE0)
+                      : (PWord_t)JudyLNext(ls->judy, &k, PJE0);
+    while (v && is_dead((hg__block_t *)*v)) {
+        v = (PWord_t)JudyLNext(ls->judy, &k, PJE0);
+    }
     *addr = k;
     return v ? (hg__block_t *)*v : NULL;
 }
 
+hg__block_t *hg__live_first(const hg__liveset_t *ls, uint64_t *addr) {
+    return live_from(ls, addr, true);
+}
+
 hg__block_t *hg__live_next(const hg__liveset_t *ls, uint64_t *addr) {
-    Word_t k = (Word_t)*addr;
-    PWord_t v = (PWord_t)JudyLNext(ls->judy, &k, PJE0);
-    *addr = k;
-    return v ? (hg__block_t *)*v : NULL;
+    return live_from(ls, addr, false);
 }
 
 uint64_t hg__live_memory(const hg__liveset_t *ls) {

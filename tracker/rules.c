@@ -84,7 +84,7 @@ static int retire_overlaps(hg_tracker_t *t, hg__process_t *p, const hg_event_t *
     uint64_t last = end_of(addr, ev->size) - 1;
     uint64_t baddr;
     hg__block_t *b;
-    while ((b = hg__live_at_or_before(&p->live, last, &baddr)) != NULL) {
+    while ((b = hg__live_overlap_candidate(&p->live, addr, last, &baddr)) != NULL) {
         if (end_of(baddr, hg__block_size(b)) <= addr) {
             return 0;
         }

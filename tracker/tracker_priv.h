@@ -21,6 +21,7 @@
 
 #define HG__BF_IGNORED 0x01u /* allocated before --settle: no site, not a leak */
 #define HG__BF_MMAPPED 0x02u
+#define HG__BF_DEAD    0x80u /* a freed block's record kept in the index (liveset.c) */
 #define HG__SIZE_BITS  56
 #define HG__SIZE_MAX   ((UINT64_C(1) << HG__SIZE_BITS) - 1)
 
@@ -64,7 +65,8 @@ typedef struct hg__liveset {
     size_t nchunks;
     size_t used_in_last;    /* blocks handed out from the last chunk */
     hg__block_t *free_list; /* released blocks, linked through size_flags */
-    uint64_t count;
+    uint64_t count;         /* live blocks */
+    uint64_t dead;          /* freed blocks whose records stay indexed (HG__BF_DEAD) */
 } hg__liveset_t;
 
 void hg__live_init(hg__liveset_t *ls);
@@ -75,6 +77,11 @@ hg__block_t *hg__live_insert(hg__liveset_t *ls, uint64_t addr);
 void hg__live_remove(hg__liveset_t *ls, uint64_t addr, hg__block_t *b);
 /* The live block with the greatest address <= key: its address in *addr, or NULL. */
 hg__block_t *hg__live_at_or_before(const hg__liveset_t *ls, uint64_t key, uint64_t *addr);
+/* For a block about to become live at [start, last]: the live block with the greatest address
+ * <= last when it may intersect that range (the caller compares its end with start), else
+ * NULL. Freed records indexed inside (start, last] are dropped on the way. */
+hg__block_t *hg__live_overlap_candidate(hg__liveset_t *ls, uint64_t start, uint64_t last,
+                                        uint64_t *addr);
 /* Walk in address order: first block at or after *addr, then the next after *addr. */
 hg__block_t *hg__live_first(const hg__liveset_t *ls, uint64_t *addr);
 hg__block_t *hg__live_next(const hg__liveset_t *ls, uint64_t *addr);

@@ -83,7 +83,10 @@ Test(liveset, many_blocks_recycle_records) {
     for (uint64_t i = 0; i < 20000; i++) {
         cr_assert_not_null(hg__live_insert(&ls, 0x900000 + i * 32));
     }
-    cr_assert_eq(ls.nchunks, chunks, "freed records are reused before new chunks");
+    /* up to 4096 freed records stay indexed for their addresses (liveset.c); the rest are
+     * reused before new chunks */
+    cr_assert_eq(ls.dead, 4096);
+    cr_assert_eq(ls.nchunks, chunks + 1, "freed records are reused before new chunks");
     hg__live_clear(&ls);
 }
 
@@ -101,7 +104,8 @@ Test(liveset, cached_lookups_agree_with_the_index) {
         uint64_t addr = 0x7f0000000000u + (uint64_t)i * 48 + (r >> 60 & 8);
         hg__block_t *got = hg__live_get(&ls, addr);
         PWord_t v = (PWord_t)JudyLGet(ls.judy, (Word_t)addr, PJE0);
-        cr_assert_eq(got, v ? (hg__block_t *)*v : NULL, "step %d", step);
+        bool live = v && !(hg__block_flags((hg__block_t *)*v) & HG__BF_DEAD);
+        cr_assert_eq(got, live ? (hg__block_t *)*v : NULL, "step %d", step);
         if (got) {
             hg__live_remove(&ls, addr, got);
         } else {
@@ -124,4 +128,113 @@ Test(stacks, interner_gives_dense_ids) {
     cr_assert(!fresh);
     cr_assert_eq(hg_stack_interner_count(si), 2);
     hg_stack_interner_free(si);
+}
+
+/* Freed records kept in the index (liveset.c) never show: random allocations of random sizes
+ * over a small address range (so blocks overlap and addresses recur) and random frees, the
+ * live set checked after every step against a plain array of (address, size): the blocks an
+ * allocation overlaps (found as the tracker's A4 rule finds them), exact lookups, the block
+ * at or before an address, and the walk in address order. */
+enum { MODEL_SLOTS = 512, MODEL_SPAN = 1 << 14 };
+
+typedef struct model {
+    uint64_t addr[MODEL_SLOTS], size[MODEL_SLOTS];
+    bool live[MODEL_SLOTS];
+} model_t;
+
+static uint64_t xorshift(uint64_t *r) {
+    *r ^= *r << 13, *r ^= *r >> 7, *r ^= *r << 17;
+    return *r;
+}
+
+static int model_find(const model_t *m, uint64_t addr) {
+    for (int i = 0; i < MODEL_SLOTS; i++) {
+        if (m->live[i] && m->addr[i] == addr) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Retires what [addr, addr+size) overlaps, as rules.c's retire_overlaps does; returns how many. */
+static int retire(hg__liveset_t *ls, model_t *m, uint64_t addr, uint64_t size) {
+    int n = 0;
+    uint64_t at;
+    hg__block_t *b;
+    while ((b = hg__live_overlap_candidate(ls, addr, addr + size - 1, &at)) != NULL &&
+           at + hg__block_size(b) > addr) {
+        int i = model_find(m, at);
+        cr_assert(i >= 0, "0x%llx is not live", (unsigned long long)at);
+        cr_assert(at < addr + size && at + m->size[i] > addr);
+        m->live[i] = false;
+        hg__live_remove(ls, at, b);
+        n++;
+    }
+    return n;
+}
+
+static int model_overlaps(const model_t *m, uint64_t addr, uint64_t size) {
+    int n = 0;
+    for (int i = 0; i < MODEL_SLOTS; i++) {
+        n += m->live[i] && m->addr[i] < addr + size && m->addr[i] + m->size[i] > addr;
+    }
+    return n;
+}
+
+static void model_check(const hg__liveset_t *ls, const model_t *m, uint64_t probe) {
+    uint64_t best = 0, count = 0;
+    bool found = false;
+    for (int i = 0; i < MODEL_SLOTS; i++) {
+        if (m->live[i]) {
+            count++;
+            cr_assert_eq(hg__block_size(hg__live_get(ls, m->addr[i])), m->size[i]);
+            if (m->addr[i] <= probe && (!found || m->addr[i] > best)) {
+                best = m->addr[i], found = true;
+            }
+        }
+    }
+    cr_assert_eq(ls->count, count);
+    uint64_t at = 0;
+    hg__block_t *b = hg__live_at_or_before(ls, probe, &at);
+    cr_assert_eq(b != NULL, found);
+    cr_assert(!found || at == best);
+    uint64_t walked = 0, prev = 0;
+    at = 0;
+    for (b = hg__live_first(ls, &at); b; b = hg__live_next(ls, &at)) {
+        cr_assert(model_find(m, at) >= 0 && (walked == 0 || at > prev));
+        prev = at;
+        walked++;
+    }
+    cr_assert_eq(walked, count);
+}
+
+Test(liveset, dead_records_never_show) {
+    hg__liveset_t ls;
+    hg__live_init(&ls);
+    static model_t m;
+    uint64_t r = 0x2545f4914f6cdd1du;
+    int retired = 0;
+    for (int step = 0; step < 20000; step++) {
+        int i = (int)(xorshift(&r) % MODEL_SLOTS);
+        uint64_t base = 0x10000;
+        if (m.live[i]) {
+            hg__live_remove(&ls, m.addr[i], hg__live_get(&ls, m.addr[i]));
+            m.live[i] = false;
+        } else {
+            uint64_t addr = base + (xorshift(&r) % MODEL_SPAN) * 16;
+            uint64_t size = 1 + xorshift(&r) % 96;
+            int want = model_overlaps(&m, addr, size);
+            int got = retire(&ls, &m, addr, size);
+            cr_assert_eq(got, want, "step %d", step);
+            retired += got;
+            hg__block_t *b = hg__live_insert(&ls, addr);
+            cr_assert_not_null(b);
+            hg__block_set(b, size, 0, 0, 0);
+            m.addr[i] = addr, m.size[i] = size, m.live[i] = true;
+        }
+        model_check(&ls, &m, base + xorshift(&r) % (MODEL_SPAN * 16));
+    }
+    cr_assert_gt(retired, 100, "the scenario made overlaps");
+    cr_assert_gt(ls.dead, 0, "freed records stayed indexed");
+    hg__live_clear(&ls);
 }
