@@ -19,7 +19,7 @@ static const char help_text[] =
     "Usage:\n"
     "  heapgate analyze [options] TRACE...      report leaks, anomalies and fragmentation\n"
     "  heapgate convert [options] TRACE -o OUT.hgt  rewrite any trace as .hgt\n"
-    "  heapgate help [COMMAND]                  this text, or one command's\n"
+    "  heapgate help, heapgate --help           this text\n"
     "  heapgate --version\n"
     "\n"
     "Traces (format recognised from the content): heapgate .hgt, text event files\n"

@@ -255,10 +255,18 @@ static const opt_def_t *find(const char *name) {
     return NULL;
 }
 
+/* A damaged debug file or a symbol server that failed: its frames stay module+0xoffset, the
+ * report is still written, and the reason goes to stderr. */
+static void sym_warning(void *ctx, const char *msg) {
+    (void)ctx;
+    fprintf(stderr, "heapgate: warning: %s\n", msg);
+}
+
 void hg__analyze_opts_init(hg_analyze_opts_t *o) {
     memset(o, 0, sizeof *o);
     hg_tracker_options_init(&o->tracker);
     hg_sym_options_init(&o->sym);
+    o->sym.on_warning = sym_warning;
     hg_write_options_init(&o->write);
     o->format = -1;
     o->color = "auto";

@@ -10,7 +10,7 @@ want=${1:-build}
 
 build_pkgs=(cmake make gcc pkg-config libjudy-dev zlib1g-dev libjansson-dev
             libdw-dev libelf-dev libcurl4-openssl-dev)
-test_pkgs=(libcriterion-dev clang libclang-rt-14-dev lld llvm llvm-16 python3
+test_pkgs=(libcriterion-dev clang libclang-rt-14-dev lld llvm llvm-16 python3 g++ binutils
            gcc-mingw-w64-x86-64 wine wine64) # mingw-w64 + Wine: the DbgHelp tests
 bench_pkgs=(heaptrack time)
 

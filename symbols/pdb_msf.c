@@ -106,7 +106,21 @@ static int check_superblock(hg__msf_t *m, const uint8_t *sb, hg_error_t *err) {
     return 0;
 }
 
-/* Reads the directory's block list, then the directory itself into m->dir. */
+/* The file offset of byte off of the stream directory (for messages). */
+static uint64_t dir_file_offset(const hg__msf_t *m, uint64_t off) {
+    return (uint64_t)m->dir_blocks[off / m->block_size] * m->block_size + off % m->block_size;
+}
+
+static int bad_dir_block(const hg__msf_t *m, uint32_t map_block, uint32_t i, uint32_t b,
+                         hg_error_t *err) {
+    return hg_error_set(err, HG_EFORMAT,
+                        "%s: offset 0x%llx: stream directory block number %u lies past the end "
+                        "of the file (%llu bytes, %u-byte blocks)",
+                        m->name, (unsigned long long)map_block * m->block_size + 4ull * i, b,
+                        (unsigned long long)m->src.size, m->block_size);
+}
+
+/* Reads the directory's block list into m->dir_blocks, then the directory into m->dir. */
 static int read_directory(hg__msf_t *m, const uint8_t *sb, uint32_t *dir_bytes, hg_error_t *err) {
     *dir_bytes = hg__le32(sb + 44);
     uint32_t map_block = hg__le32(sb + 52);
@@ -118,16 +132,19 @@ static int read_directory(hg__msf_t *m, const uint8_t *sb, uint32_t *dir_bytes, 
                             m->name, *dir_bytes, map_block);
     }
     uint8_t *map = hg_malloc((size_t)nblocks * 4);
+    m->dir_blocks = hg_malloc((size_t)nblocks * sizeof *m->dir_blocks);
     m->dir = hg_malloc((size_t)nblocks * bs + 1);
-    int rc = map && m->dir ? read_blocks(m, map_block, map, (size_t)nblocks * 4) : HG_ENOMEM;
+    int rc = map && m->dir && m->dir_blocks ? read_blocks(m, map_block, map, (size_t)nblocks * 4)
+                                            : HG_ENOMEM;
     for (uint32_t i = 0; rc == 0 && i < nblocks; i++) {
-        uint32_t b = hg__le32(map + 4 * i);
-        rc = block_ok(m, b) ? read_blocks(m, b, m->dir + (size_t)i * bs, bs) : HG_EFORMAT;
+        uint32_t b = m->dir_blocks[i] = hg__le32(map + 4 * i);
+        rc = block_ok(m, b) ? read_blocks(m, b, m->dir + (size_t)i * bs, bs)
+                            : bad_dir_block(m, map_block, i, b, err);
     }
     hg_free(map);
-    if (rc == HG_EFORMAT) {
-        hg_error_set(err, rc, "%s: block %u: stream directory block past the end of the file",
-                     m->name, map_block);
+    if (rc == HG_EIO) {
+        hg_error_set(err, rc, "%s: offset 0x%llx: the stream directory could not be read", m->name,
+                     (unsigned long long)map_block * bs);
     }
     return rc;
 }
@@ -198,8 +215,10 @@ int hg__msf_open(hg__msf_t *m, hg__msf_src_t src, const char *name, hg_error_t *
 
 void hg__msf_close(hg__msf_t *m) {
     hg_free(m->dir);
+    hg_free(m->dir_blocks);
     hg_free(m->first_block);
     m->dir = NULL;
+    m->dir_blocks = NULL;
     m->first_block = NULL;
 }
 
@@ -244,6 +263,29 @@ static uint32_t bad_block(const hg__msf_t *m, uint32_t index, uint32_t n) {
     return UINT32_MAX;
 }
 
+/* A stream larger than the file, or one of its n block numbers past the end of the file, is
+ * an error naming the file offset of the directory entry that says so. */
+static int check_stream(const hg__msf_t *m, uint32_t index, uint32_t size, uint32_t n,
+                        hg_error_t *err) {
+    if (size > m->src.size) {
+        return hg_error_set(err, HG_EFORMAT,
+                            "%s: offset 0x%llx: stream %u of %u bytes is larger than the file "
+                            "(%llu bytes)",
+                            m->name, (unsigned long long)dir_file_offset(m, 4 + 4ull * index),
+                            index, size, (unsigned long long)m->src.size);
+    }
+    uint32_t i = bad_block(m, index, n);
+    if (i == UINT32_MAX) {
+        return 0;
+    }
+    uint64_t entry = 4ull * ((uint64_t)m->first_block[index] + i);
+    return hg_error_set(err, HG_EFORMAT,
+                        "%s: offset 0x%llx: stream %u: block number %u lies past the end of the "
+                        "file (%llu bytes, %u-byte blocks)",
+                        m->name, (unsigned long long)dir_file_offset(m, entry), index,
+                        block_at(m, index, i), (unsigned long long)m->src.size, m->block_size);
+}
+
 /* True when the stream's n blocks follow each other in the file. */
 static bool adjacent(const hg__msf_t *m, uint32_t index, uint32_t n) {
     for (uint32_t i = 1; i < n; i++) {
@@ -276,11 +318,9 @@ int hg__msf_read(hg__msf_t *m, uint32_t index, hg__stream_t *out, hg_error_t *er
                             m->name, index, m->nstreams);
     }
     uint32_t size = hg__msf_stream_size(m, index), n = blocks_of(m, size);
-    if (size > m->src.size || bad_block(m, index, n) != UINT32_MAX) {
-        return hg_error_set(err, HG_EFORMAT,
-                            "%s: stream %u: size %u or a block number lies past the end of the "
-                            "file (%llu bytes)",
-                            m->name, index, size, (unsigned long long)m->src.size);
+    int rc = check_stream(m, index, size, n, err);
+    if (rc != 0) {
+        return rc;
     }
     out->n = size;
     if (m->src.base && n > 0 && adjacent(m, index, n)) {

@@ -79,6 +79,7 @@ typedef struct hg__msf {
     uint32_t block_size, num_blocks;
     uint32_t nstreams;
     uint8_t *dir;          /* the stream directory */
+    uint32_t *dir_blocks;  /* the blocks the directory was read from (for messages) */
     uint32_t *first_block; /* per stream: index of its first block number in dir (u32 units) */
 } hg__msf_t;
 

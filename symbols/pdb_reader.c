@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_INLINE_DEPTH 16
+#define MAX_INLINE_DEPTH 64 /* inline sites followed; deeper ones are not named */
 
 typedef enum { LAZY_TODO, LAZY_DONE, LAZY_FAILED } lazy_t;
 
@@ -244,13 +244,15 @@ static void set_line(hg_pdb_t *p, const hg__pdb_cu_t *cu, uint32_t rva, hg_pdb_f
     }
 }
 
+/* The procedure and the inline sites holding rva; cut to max frames, the innermost max - 1
+ * sites and the procedure are kept (as the symbolizer cuts, symbols.h). */
 static size_t from_proc(hg_pdb_t *p, const hg__pdb_cu_t *cu, const hg__pdb_proc_t *proc,
                         uint32_t rva, hg_pdb_frame_t *out, size_t max) {
     hg__pdb_site_t sites[MAX_INLINE_DEPTH];
-    size_t depth = max - 1 < MAX_INLINE_DEPTH ? max - 1 : MAX_INLINE_DEPTH;
-    size_t n = hg__pdb_inline_chain(cu, proc, rva, sites, depth);
+    size_t all = hg__pdb_inline_chain(cu, proc, rva, sites, MAX_INLINE_DEPTH);
+    size_t n = all < max - 1 ? all : max - 1;
     for (size_t i = 0; i < n; i++) { /* innermost first */
-        const hg__pdb_site_t *s = &sites[n - 1 - i];
+        const hg__pdb_site_t *s = &sites[all - 1 - i];
         out[i] = (hg_pdb_frame_t){hg__pdb_ipi_name(get_ipi(p), s->inlinee),
                                   hg__pdb_file_name(cu, get_names(p), s->file), s->line, true};
     }

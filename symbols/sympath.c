@@ -476,3 +476,36 @@ int hg_sympath_find(hg_sympath_t *p, const hg_symfile_t *f, const hg_symfile_cb_
     }
     return s.rc ? s.rc : s.found ? 0 : 1;
 }
+
+/* hg_sympath_locate's callbacks share one context: the path taken and the caller's warnings. */
+typedef struct locate {
+    char *path;
+    bool nomem;
+    hg_sympath_warn_fn warn;
+    void *ctx;
+} locate_t;
+
+static bool take_first(void *ctx, const char *path) {
+    locate_t *l = ctx;
+    l->path = hg_strdup(path);
+    l->nomem = !l->path;
+    return true;
+}
+
+static void pass_warning(void *ctx, const char *msg) {
+    locate_t *l = ctx;
+    if (l->warn) {
+        l->warn(l->ctx, msg);
+    }
+}
+
+char *hg_sympath_locate(hg_sympath_t *p, const hg_symfile_t *f, hg_sympath_warn_fn warn, void *ctx,
+                        int *rc) {
+    locate_t l = {NULL, false, warn, ctx};
+    hg_symfile_cb_t cb = {take_first, pass_warning, &l};
+    *rc = hg_sympath_find(p, f, &cb);
+    if (*rc == 0 && l.nomem) {
+        *rc = HG_ENOMEM;
+    }
+    return l.path;
+}

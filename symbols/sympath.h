@@ -66,6 +66,13 @@ typedef struct hg_symfile_cb {
 /* Searches for f. Returns 0 when accept took a file, 1 when none was found, HG_ENOMEM. */
 int hg_sympath_find(hg_sympath_t *p, const hg_symfile_t *f, const hg_symfile_cb_t *cb);
 
+/* The local path of the first candidate for f that exists (a download from a server lands in
+ * its cache first), without looking inside it: for a backend, such as DbgHelp's, that checks
+ * the file itself. Returns an hg_malloc'd path, or NULL when none was found or out of memory
+ * (*rc says which: 1 or HG_ENOMEM; 0 with a path). */
+char *hg_sympath_locate(hg_sympath_t *p, const hg_symfile_t *f, hg_sympath_warn_fn warn, void *ctx,
+                        int *rc);
+
 /* The store key of a PDB: the GUID (Windows in-memory byte order) as 32 upper-case hex digits,
  * Data1, Data2, Data3 as numbers then the 8 bytes of Data4, followed by the age in upper-case
  * hex without leading zeros (PerfView SymbolReader.cs: Guid.ToString("N") + age "x"). */

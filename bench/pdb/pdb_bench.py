@@ -195,6 +195,8 @@ def main():
     mw = {k: statistics.median(v) * 1e3 for k, v in wall.items()}
     mc = {k: statistics.median(v) * 1e3 for k, v in cpu.items()}
     sites, frames, named = resolved_frames(rep1)
+    if sites != a.sites or named != frames:
+        sys.exit(f"only {named} of {frames} frames of {sites} sites were named: not a valid run")
     size = os.path.getsize(pdb)
     print(f"PDB {size / 1e6:.1f} MB ({len(funcs)} public functions), {sites} leak sites, "
           f"{frames} frames, {named} with function and line; median of {a.runs} runs; "

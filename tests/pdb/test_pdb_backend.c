@@ -2,8 +2,10 @@
  * of the test image resolve like llvm-symbolizer says, from a plain directory, a symbol store,
  * srv*CACHE*STORE with a directory or a loopback HTTP store, beside the module or at the path
  * the image recorded; a GUID or age that differs, or a damaged PDB, leaves module+offset with a
- * warning. End to end: heapgate analyze --symbol-path names the top frames of a text trace. */
+ * warning. End to end: heapgate analyze --symbol-path names the top frames of a text trace and
+ * of an ETL trace (written by the ETL tests' writer) whose DbgID_RSDS is the image's identity. */
 #include "detector/run.h"
+#include "etl/etlw.h"
 #include "pdbtest.h"
 #include "symbols.h"
 
@@ -297,7 +299,31 @@ static char *write_trace(const uint8_t guid[16], uint32_t age, uint64_t rva0, ui
     return scratch_write("t.txt", text);
 }
 
-static json_t *analyze(const char *trace, const char *symbol_path, int want_status) {
+#define TICKS_PER_MS 10000 /* the ETL writer's default 10 MHz clock */
+
+/* An ETL trace: app-O2.exe loaded in pid 7 with its DbgID_RSDS, one leak of 100 bytes whose
+ * stack is e0 called from e1 (return address + 1), the process ended. */
+static char *write_etl(const uint8_t guid[16], uint32_t age, uint64_t rva0, uint64_t rva1) {
+    char *path = scratch_path("t.etl");
+    etlw_config_t cfg = {.cpus = 1};
+    etlw_t *w = etlw_open(path, &cfg);
+    cr_assert_not_null(w);
+    uint64_t ms = TICKS_PER_MS, frames[] = {BASE + rva0, BASE + rva1 + 1};
+    etlw_process(w, 0, 1 * ms, 1, 7, 4, "app-O2.exe", "app-O2.exe");
+    etlw_image(w, 0, 2 * ms, 10, 7, BASE, 0x100000, 0x5f000000, "C:\\app\\app-O2.exe");
+    etlw_image_id(w, 0, 2 * ms, 7, BASE, 0x100000, 0x5f000000, "app-O2.exe");
+    etlw_dbg_id(w, 0, 2 * ms, 7, BASE, guid, age, "C:\\build\\app-O2.pdb");
+    etlw_heap_create(w, 0, 3 * ms, ETLW_SYSTEM, 8, 7, 8, 0x1f0000);
+    etlw_heap_alloc(w, 0, 4 * ms, ETLW_SYSTEM, 8, 7, 8, 0x1f0000, 100, 0x1f1000, 3);
+    etlw_stack(w, 0, 4 * ms, 8, 4 * ms, 7, 8, frames, 2);
+    etlw_process(w, 0, 9 * ms, 2, 7, 4, "app-O2.exe", "app-O2.exe");
+    cr_assert_eq(etlw_close(w), 0);
+    return path;
+}
+
+/* Runs heapgate analyze on trace with symbol_path; returns the JSON report and, when err is
+ * not NULL, what heapgate wrote to stderr (malloc'd). */
+static json_t *analyze(const char *trace, const char *symbol_path, int want_status, char **err) {
     char *out = scratch_path("r.json");
     run_result_t r = run_heapgate(
         (const char *[]){"analyze", trace, "--symbol-path", symbol_path, "-o", out, NULL});
@@ -305,9 +331,16 @@ static json_t *analyze(const char *trace, const char *symbol_path, int want_stat
     json_error_t jerr;
     json_t *j = json_load_file(out, 0, &jerr);
     cr_assert_not_null(j, "%s", jerr.text);
+    if (err) {
+        *err = strdup(r.err);
+    }
     run_free(&r);
     free(out);
     return j;
+}
+
+static json_t *site_frames(json_t *report) {
+    return json_object_get(json_array_get(json_object_get(report, "sites"), 0), "frames");
 }
 
 static void expect_frame(json_t *frame, const oracle_frame_t *want) {
@@ -319,6 +352,14 @@ static void expect_frame(json_t *frame, const oracle_frame_t *want) {
     cr_assert_str_eq(json_string_value(json_object_get(frame, "module")), "app-O2.exe");
 }
 
+/* The report of trace names e0 and e1's functions, files and lines. */
+static void expect_named(json_t *report, const oracle_entry_t *e0, const oracle_entry_t *e1) {
+    json_t *frames = site_frames(report);
+    cr_assert_eq(json_array_size(frames), 2);
+    expect_frame(json_array_get(frames, 0), &e0->frames[0]);
+    expect_frame(json_array_get(frames, 1), &e1->frames[0]); /* looked up at the call */
+}
+
 Test(pdb_backend, analyze_names_the_top_frames) {
     uint8_t guid[16];
     uint32_t age;
@@ -327,22 +368,87 @@ Test(pdb_backend, analyze_names_the_top_frames) {
     oracle_entry_t *o = oracle_load("app-O2", &n);
     oracle_entry_t *e0 = plain_entry(o, n, 100), *e1 = plain_entry(o, n, 2000);
     char *trace = write_trace(guid, age, e0->rva, e1->rva);
-    json_t *j = analyze(trace, PDB_FIXTURES, 1);
-    json_t *frames = json_object_get(json_array_get(json_object_get(j, "sites"), 0), "frames");
-    cr_assert_eq(json_array_size(frames), 2);
-    expect_frame(json_array_get(frames, 0), &e0->frames[0]);
-    expect_frame(json_array_get(frames, 1), &e1->frames[0]); /* looked up at the call */
-    json_decref(j);
-    char *bad = scratch_path("app-O2.pdb"), *dir = scratch_path(".");
-    spit(bad, "not a pdb", 9);
-    j = analyze(trace, dir, 1); /* damaged symbols: still a report, the gate decides */
-    frames = json_object_get(json_array_get(json_object_get(j, "sites"), 0), "frames");
-    cr_expect(json_is_null(json_object_get(json_array_get(frames, 0), "function")));
-    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(frames, 0), "module")),
-                     "app-O2.exe");
+    json_t *j = analyze(trace, PDB_FIXTURES, 1, NULL);
+    expect_named(j, e0, e1);
     json_decref(j);
     oracle_free(o, n);
     free(trace);
+}
+
+Test(pdb_backend, analyze_through_an_http_symbol_store_and_its_cache) {
+    uint8_t guid[16];
+    uint32_t age;
+    app_module(guid, &age);
+    size_t n;
+    oracle_entry_t *o = oracle_load("app-O2", &n);
+    oracle_entry_t *e0 = plain_entry(o, n, 7), *e1 = plain_entry(o, n, 1500);
+    char *trace = write_trace(guid, age, e0->rva, e1->rva);
+    free(store_copy("www", guid, age));
+    char *www = scratch_path("www"), *log = scratch_path("http.log"),
+         *cache = scratch_path("cache"), path[5000];
+    http_server_t srv = http_start(www, log);
+    snprintf(path, sizeof path, "srv*%s*http://127.0.0.1:%d", cache, srv.port);
+    json_t *j = analyze(trace, path, 1, NULL);
+    expect_named(j, e0, e1);
+    json_decref(j);
+    http_stop(&srv);
+    j = analyze(trace, path, 1, NULL); /* the server is gone: the cache answers */
+    expect_named(j, e0, e1);
+    json_decref(j);
+    cr_expect_eq(count_in_file(log, "GET /app-O2.pdb/"), 1, "downloaded once");
+    char *cached = cache_file(guid, age);
+    cr_expect_eq(access(cached, R_OK), 0, "%s", cached);
+    free(cached);
+    oracle_free(o, n);
+    free(trace);
+    free(www);
+    free(log);
+    free(cache);
+}
+
+Test(pdb_backend, analyze_with_a_damaged_pdb_warns_and_still_reports) {
+    uint8_t guid[16];
+    uint32_t age;
+    app_module(guid, &age);
+    char *trace = write_trace(guid, age, 0x1000, 0x1010);
+    char *bad = scratch_path("app-O2.pdb"), *dir = scratch_path("."), *err = NULL;
+    spit(bad, "not a pdb", 9);
+    json_t *j =
+        analyze(trace, dir, 1, &err); /* damaged symbols: still a report, the gate decides */
+    json_t *top = json_array_get(site_frames(j), 0);
+    cr_expect(json_is_null(json_object_get(top, "function")));
+    cr_expect_str_eq(json_string_value(json_object_get(top, "module")), "app-O2.exe");
+    cr_expect_str_eq(json_string_value(json_object_get(top, "offset")), "0x1000");
+    cr_expect(strstr(err, "heapgate: warning: ") && strstr(err, "app-O2.pdb"), "stderr: %s", err);
+    json_decref(j);
+    free(err);
+    free(trace);
     free(bad);
     free(dir);
+}
+
+Test(pdb_backend, analyze_an_etl_trace_through_a_symbol_store) {
+    uint8_t guid[16];
+    uint32_t age;
+    app_module(guid, &age);
+    size_t n;
+    oracle_entry_t *o = oracle_load("app-O2", &n);
+    oracle_entry_t *e0 = plain_entry(o, n, 42), *e1 = plain_entry(o, n, 3000);
+    char *etl = write_etl(guid, age, e0->rva, e1->rva);
+    free(store_copy("store", guid, age));
+    char *store = scratch_path("store"), *cache = scratch_path("cache"), path[9000];
+    snprintf(path, sizeof path, "srv*%s*%s", cache, store);
+    json_t *j = analyze(etl, path, 1, NULL);
+    cr_expect_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(j, "inputs"), 0), "format")),
+                     "etl");
+    expect_named(j, e0, e1);
+    json_decref(j);
+    char *cached = cache_file(guid, age);
+    cr_expect_eq(access(cached, R_OK), 0, "copied into the cache: %s", cached);
+    free(cached);
+    oracle_free(o, n);
+    free(etl);
+    free(store);
+    free(cache);
 }

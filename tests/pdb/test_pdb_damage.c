@@ -170,8 +170,12 @@ Test(pdb_damage, bad_block_numbers_in_every_stream) {
         }
         uint8_t *bad = malloc(len);
         memcpy(bad, pdb, len);
-        wr32(bad + msf_dir_offset(bad, len, first_block_entry(bad, len, s)), 0x7FFFFFF0u + s);
+        size_t entry = msf_dir_offset(bad, len, first_block_entry(bad, len, s));
+        wr32(bad + entry, 0x7FFFFFF0u + s);
         long w = exercise(bad, len, &err);
+        char where[64];
+        snprintf(where, sizeof where, "offset 0x%zx: stream %u: block number", entry, s);
+        cr_expect(w >= 0 || strstr(err.msg, where), "%s lacks %s", err.msg, where);
         failed_open += w < 0;
         warned += w > 0;
         free(bad);

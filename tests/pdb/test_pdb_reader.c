@@ -147,6 +147,11 @@ Test(pdb_reader, frames_are_cut_to_the_room_given) {
             cr_assert_eq(k, 3);
             cr_assert_not(f[2].inlined, "the last frame given is the procedure");
             cr_assert(same_text(f[2].function, o[i].frames[o[i].nframes - 1].function));
+            for (size_t j = 0; j < 2; j++) { /* then the innermost frames */
+                cr_assert(f[j].inlined);
+                cr_assert(same_text(f[j].function, o[i].frames[j].function), "%s", f[j].function);
+                cr_assert_eq(f[j].line, o[i].frames[j].line);
+            }
             break;
         }
     }

@@ -258,3 +258,26 @@ Test(sympath, an_unreachable_server_is_reported_once) {
     cr_expect(strstr(p.warning, "not asked again"), "%s", p.warning);
     hg_sympath_free(sp);
 }
+
+Test(sympath, locate_gives_the_local_path_through_a_directory_store_and_its_cache) {
+    put("store/app.pdb/EC83D8DF555946E0B630133EBD9792662/app.pdb", "pdb bytes");
+    char path[2100];
+    snprintf(path, sizeof path, "srv*%s*%s", at(0, "cache"), at(1, "store"));
+    probe_t p = {0};
+    hg_sympath_t *sp = hg_sympath_parse(path, on_warning, &p);
+    hg_symfile_t f = {"app.pdb", key, NULL}, other = {"other.pdb", key, NULL};
+    int rc = -1;
+    char *got = hg_sympath_locate(sp, &f, on_warning, &p, &rc);
+    cr_expect_eq(rc, 0);
+    cr_expect_str_eq(got, at(2, "store/app.pdb/EC83D8DF555946E0B630133EBD9792662/app.pdb"));
+    hg_free(got);
+    got = hg_sympath_locate(sp, &f, on_warning, &p, &rc); /* copied down the first time */
+    cr_expect_eq(rc, 0);
+    cr_expect_str_eq(got, at(2, "cache/app.pdb/EC83D8DF555946E0B630133EBD9792662/app.pdb"));
+    cr_expect_eq(count_in_file(got, "pdb bytes"), 1);
+    hg_free(got);
+    cr_expect_null(hg_sympath_locate(sp, &other, on_warning, &p, &rc));
+    cr_expect_eq(rc, 1);
+    cr_expect_eq(p.nwarnings, 0, "%s", p.warning);
+    hg_sympath_free(sp);
+}
