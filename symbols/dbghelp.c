@@ -289,8 +289,8 @@ static bool inline_frame(hg_symbolizer_t *s, dh_module_t *h, DWORD64 addr, ULONG
     return known;
 }
 
-/* The inline frames at addr, innermost first; when there are more than max, the outermost max
- * (as the PDB backend keeps them). How many were written. */
+/* The inline frames at addr, innermost first, at most max (the innermost ones, as the PDB
+ * backend and the symbolizer keep them). How many were written. */
 static size_t inline_frames(hg_symbolizer_t *s, dh_module_t *h, DWORD64 addr, hg_sym_frame_t *out,
                             size_t max) {
     if (!g_inline.include || !g_inline.query || !g_inline.from_context || !g_inline.line_context) {
@@ -302,7 +302,7 @@ static size_t inline_frames(hg_symbolizer_t *s, dh_module_t *h, DWORD64 addr, hg
     }
     DWORD limit = max < INLINE_MAX ? (DWORD)max : INLINE_MAX;
     size_t n = 0;
-    for (DWORD i = count > limit ? count - limit : 0; i < count; i++) {
+    for (DWORD i = 0; i < count && i < limit; i++) {
         n += inline_frame(s, h, addr, ctx + i, &out[n]);
     }
     return n;

@@ -14,7 +14,7 @@
                   oracle takes the call site's line); DbgHelp gives no line
         two-rows  the line table has two rows at one address; DbgHelp keeps the first row's
                   line for the range, the oracle the last's
-      Frames beyond the symbolizer's 8 are cut on every side (the outermost 8 kept).
+      Deeper stacks are cut as the symbolizer cuts them (innermost 15 and the outermost).
   check_dbghelp.py store NATIVE_EXE WINDOWS_EXE FIXTURES WORKDIR
       app-O2's objects linked again with /pdbaltpath:%_PDB% (the image names its PDB without a
       directory), the PDB moved into a symbol store next to another build's app.pdb under its
@@ -30,7 +30,7 @@ import subprocess
 import sys
 
 BASE = 0x140000000
-MAX_FRAMES = 8  # symbols/symbolizer.c caches at most 8 frames per address
+MAX_FRAMES = 16  # symbols/symbolizer.c keeps at most 16 frames per address
 failures = []
 
 
@@ -71,11 +71,16 @@ def frames(fields):
             for i in range(0, len(fields) - 2, 3)]
 
 
+def cut(f):
+    """The frames the symbolizer keeps: all, or the innermost 15 and the outermost."""
+    return f if len(f) <= MAX_FRAMES else f[:MAX_FRAMES - 1] + f[-1:]
+
+
 def load_oracle(tsv):
     out = {}
     for line in open(tsv):
         f = line.rstrip("\n").split("\t")
-        out[int(f[0], 16)] = frames(f[1:])[-MAX_FRAMES:]
+        out[int(f[0], 16)] = cut(frames(f[1:]))
     return out
 
 
