@@ -89,8 +89,11 @@ hg_symbolizer_t *hg_sym_open(const hg_sym_options_t *opt, hg_error_t *err) {
     }
     s->opt.symbol_path = s->symbol_path;
     if (s->opt.backend && !(s->opt.backend = backend_name(s->opt.backend))) {
-        hg_error_set(err, HG_EUSAGE, "symbolizer: no backend '%s' in this build (it has: %s)",
-                     opt->backend, hg_sym_backends());
+        const char *names = hg_sym_backends();
+        int len = (int)strlen(names);
+        len -= len > 0 && names[len - 1] == ' ';
+        hg_error_set(err, HG_EUSAGE, "symbolizer: no backend '%s' in this build (it has: %.*s)",
+                     opt->backend, len, names);
         hg_free(s->symbol_path);
         hg_free(s);
         return NULL;
