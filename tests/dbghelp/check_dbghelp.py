@@ -43,6 +43,20 @@ def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
+def run_wine(cmd, work):
+    """Runs cmd (a Wine command) with its output in files, not pipes: a Wine service started by
+    it would hold a pipe open long after cmd ended. Gives up after 300 s."""
+    out_path, err_path = os.path.join(work, "wine.out"), os.path.join(work, "wine.err")
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        try:
+            status = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                    timeout=300).returncode
+        except subprocess.TimeoutExpired:
+            status = -1
+    text = open(out_path, errors="replace").read()
+    return subprocess.CompletedProcess(cmd, status, text, open(err_path, errors="replace").read())
+
+
 def wine_path(path):
     return "Z:" + os.path.abspath(path).replace("/", "\\")
 
@@ -100,9 +114,9 @@ def write_list(path, image, pdb_name, guid, age, size, rvas):
             f.write("0x%x\n" % (BASE + rva))
 
 
-def symbolize(cmd, what):
+def symbolize(cmd, what, work):
     """Runs a heapgate-symbolize command; its answers by rva, or None (failure recorded)."""
-    r = run(cmd, stdin=subprocess.DEVNULL)
+    r = run_wine(cmd, work) if cmd[0] == "wine" else run(cmd, stdin=subprocess.DEVNULL)
     if r.returncode != 0 or not r.stdout:
         fail("%s: exit %d, stderr: %s" % (what, r.returncode, r.stderr.strip()[:2000]))
         return None
@@ -171,11 +185,12 @@ def check_fixture(native, windows, fixtures, work, app):
     write_list(win_list, wine_path(exe), app + ".pdb", guid, age, size, sorted(oracle))
     lin_path, win_path = ["--symbol-path", fixtures], ["--symbol-path", wine_path(fixtures)]
     results = {
-        "native pdb": symbolize([native, "--backend", "pdb"] + lin_path + [lin_list], "native"),
+        "native pdb": symbolize([native, "--backend", "pdb"] + lin_path + [lin_list], "native",
+                                work),
         "windows pdb": symbolize(["wine", windows, "--backend", "pdb"] + win_path +
-                                 [wine_path(win_list)], "wine pdb"),
+                                 [wine_path(win_list)], "wine pdb", work),
         "windows dbghelp": symbolize(["wine", windows, "--backend", "dbghelp"] + win_path +
-                                     [wine_path(win_list)], "wine dbghelp"),
+                                     [wine_path(win_list)], "wine dbghelp", work),
     }
     ranges = two_row_ranges(os.path.join(fixtures, app + ".pdb"))
     for name, answers in results.items():
@@ -184,15 +199,15 @@ def check_fixture(native, windows, fixtures, work, app):
                     answers, ranges if name.endswith("dbghelp") else None)
 
 
-def check_backends(windows):
-    r = run(["wine", windows, "--backends"], stdin=subprocess.DEVNULL)
+def check_backends(windows, work):
+    r = run_wine(["wine", windows, "--backends"], work)
     if r.stdout.split() != ["dbghelp", "pdb"]:
         fail("heapgate-symbolize.exe --backends: %r (exit %d, %s)" % (
             r.stdout, r.returncode, r.stderr.strip()))
 
 
 def main_symbolize(native, windows, fixtures, work):
-    check_backends(windows)
+    check_backends(windows, work)
     for app in ("app-O0", "app-O2"):
         check_fixture(native, windows, fixtures, work, app)
 
@@ -213,7 +228,7 @@ def relink(fixtures, work):
 
 def store_run(windows, list_path, sympath):
     return symbolize(["wine", windows, "--backend", "dbghelp", "--symbol-path", sympath,
-                      wine_path(list_path)], "wine dbghelp " + sympath)
+                      wine_path(list_path)], "wine dbghelp " + sympath, os.path.dirname(list_path))
 
 
 def main_store(native, windows, fixtures, work):
