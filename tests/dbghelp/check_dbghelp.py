@@ -19,7 +19,8 @@
       app-O2's objects linked again with /pdbaltpath:%_PDB% (the image names its PDB without a
       directory), the PDB moved into a symbol store next to another build's app.pdb under its
       own key: srv*CACHE*STORE finds the right one by GUID and age and copies it into CACHE;
-      a wrong age finds nothing.
+      a wrong age finds nothing. Then the image itself moves into a store under its
+      TimeDateStamp and SizeOfImage: the module's 'timestamp' line finds it there.
 
 Wine runs with WINEPREFIX from the environment (wine_start.sh made it). Exit 0 when all holds,
 1 with the reasons otherwise."""
@@ -75,6 +76,11 @@ def store_key(guid, age):
     return guid.replace("-", "") + "%X" % age
 
 
+def image_timestamp(exe):
+    out = run(["llvm-readobj", "--file-headers", exe]).stdout
+    return int(re.search(r"TimeDateStamp: .*\(0x([0-9A-Fa-f]+)\)", out).group(1), 16)
+
+
 def image_size(exe):
     out = run(["llvm-objdump", "-p", exe]).stdout
     return int(re.search(r"SizeOfImage\s+([0-9a-fA-F]+)", out).group(1), 16)
@@ -106,10 +112,12 @@ def parse_output(text):
     return out
 
 
-def write_list(path, image, pdb_name, guid, age, size, rvas):
+def write_list(path, image, pdb_name, guid, age, size, rvas, stamp=None):
     with open(path, "w") as f:
         f.write("# %s\nmodule 0x%x 0x%x %s\n" % (os.path.basename(path), BASE, size, image))
         f.write("pdb %s %d %s\n" % (guid, age, pdb_name))
+        if stamp is not None:
+            f.write("timestamp 0x%x\n" % stamp)
         for rva in rvas:
             f.write("0x%x\n" % (BASE + rva))
 
@@ -265,6 +273,27 @@ def main_store(native, windows, fixtures, work):
     answers = store_run(windows, good, sympath)  # the cache alone now
     if answers is not None:
         compare("cache dbghelp", oracle, answers, ranges)
+    check_image_in_store(windows, work, exe, guid, age, oracle, ranges)
+
+
+def check_image_in_store(windows, work, exe, guid, age, oracle, ranges):
+    """The image gone from its recorded path, in a store under TimeDateStamp and SizeOfImage."""
+    stamp, size = image_timestamp(exe), image_size(exe)
+    store = os.path.join(work, "image-store")
+    key_dir = os.path.join(store, "app.exe", "%08X%x" % (stamp, size))
+    os.makedirs(key_dir)
+    shutil.move(exe, os.path.join(key_dir, "app.exe"))
+    listed = os.path.join(work, "image-in-store.txt")
+    write_list(listed, wine_path(exe), "app.pdb", guid, age, size, sorted(oracle), stamp)
+    sympath = "srv*%s*%s" % (wine_path(os.path.join(work, "cache")), wine_path(store))
+    answers = store_run(windows, listed, sympath)
+    if answers is not None:
+        compare("image in a store dbghelp", oracle, answers, ranges)
+    no_stamp = os.path.join(work, "image-no-stamp.txt")
+    write_list(no_stamp, wine_path(exe), "app.pdb", guid, age, size, sorted(oracle)[:50])
+    answers = store_run(windows, no_stamp, sympath)
+    if answers is not None and any(f != [("??", "??", 0)] for f in answers.values()):
+        fail("an image that is not at its path and has no timestamp got names (DbgHelp needs it)")
 
 
 def missing_tools(fixtures):
