@@ -104,40 +104,28 @@ static bool is_absolute(const char *path) {
 typedef struct finder {
     hg_symbolizer_t *s;
     const hg_sym_module_t *m;
-    bool want_pdb; /* a PDB matching m's GUID and age; else any image file */
-    char *found;   /* the accepted path */
+    char *found; /* the PDB accepted */
 } finder_t;
 
-static bool accept_candidate(void *ctx, const char *path) {
+/* Takes the candidate at path when it is a PDB of m's GUID and age (heapgate's reader says). */
+static bool accept_pdb(void *ctx, const char *path) {
     finder_t *f = ctx;
-    if (f->want_pdb) {
-        hg_error_t err;
-        hg_error_clear(&err);
-        hg_pdb_t *p = hg_pdb_open_file(path, &err);
-        bool match = p && hg_pdb_matches(p, f->m->pdb_guid, f->m->pdb_age);
-        hg_pdb_close(p);
-        if (!match) {
-            return false;
-        }
-    }
-    f->found = hg_strdup(path);
+    hg_error_t err;
+    hg_error_clear(&err);
+    hg_pdb_t *p = hg_pdb_open_file(path, &err);
+    bool match = p && hg_pdb_matches(p, f->m->pdb_guid, f->m->pdb_age);
+    hg_pdb_close(p);
+    f->found = match ? hg_strdup(path) : NULL;
     return f->found != NULL;
 }
 
 static void search_warning(void *ctx, const char *msg) {
-    finder_t *f = ctx;
-    hg__sym_warn(f->s, "%s", msg);
+    hg__sym_warn(ctx, "%s", msg);
 }
 
-/* Searches the symbol path for name under key, local candidates first; the path or NULL. */
-static char *search(finder_t *f, const char *name, const char *key, const char *const *local) {
-    hg_sympath_t *sp = hg__sym_path(f->s);
-    if (!sp) {
-        return NULL;
-    }
-    hg_symfile_t file = {name, key, local};
-    hg_symfile_cb_t cb = {accept_candidate, search_warning, f};
-    return hg_sympath_find(sp, &file, &cb) == 0 ? f->found : NULL;
+static void finder_warning(void *ctx, const char *msg) {
+    finder_t *f = ctx;
+    hg__sym_warn(f->s, "%s", msg);
 }
 
 /* The image file: the recorded path, else the symbol path by TimeDateStamp and SizeOfImage. */
@@ -151,10 +139,12 @@ static char *find_image(hg_symbolizer_t *s, const hg_sym_module_t *m) {
     if (m->pe_timestamp == 0 || m->size > UINT32_MAX) {
         return NULL;
     }
+    hg_sympath_t *sp = hg__sym_path(s);
     char key[32];
+    int rc;
     snprintf(key, sizeof key, "%08X%x", (unsigned)m->pe_timestamp, (unsigned)m->size);
-    finder_t f = {s, m, false, NULL};
-    return search(&f, file_part(m->path), key, NULL);
+    hg_symfile_t file = {file_part(m->path), key, NULL};
+    return sp ? hg_sympath_locate(sp, &file, search_warning, s, &rc) : NULL;
 }
 
 /* The directory of m's PDB found by heapgate's own search, or NULL. */
@@ -173,8 +163,11 @@ static char *find_pdb_dir(hg_symbolizer_t *s, const hg_sym_module_t *m, const ch
     if (next_to_image) {
         local[n++] = next_to_image;
     }
-    finder_t f = {s, m, true, NULL};
-    char *pdb = search(&f, name, key, local);
+    hg_sympath_t *sp = hg__sym_path(s);
+    finder_t f = {s, m, NULL};
+    hg_symfile_t file = {name, key, local};
+    hg_symfile_cb_t cb = {accept_pdb, finder_warning, &f};
+    char *pdb = sp && hg_sympath_find(sp, &file, &cb) == 0 ? f.found : NULL;
     char *dir = pdb ? dir_of(pdb) : NULL;
     hg_free(pdb);
     hg_free(next_to_image);
