@@ -11,7 +11,7 @@ want=${1:-build}
 build_pkgs=(cmake make gcc pkg-config libjudy-dev zlib1g-dev libjansson-dev
             libdw-dev libelf-dev libcurl4-openssl-dev)
 test_pkgs=(libcriterion-dev clang libclang-rt-14-dev lld llvm llvm-16 python3 g++ binutils
-           chromium)
+           chromium gcc-mingw-w64-x86-64 wine wine64) # chromium: HTML test; mingw + Wine: DbgHelp
 bench_pkgs=(heaptrack time)
 
 pkgs=("${build_pkgs[@]}")

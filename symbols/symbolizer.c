@@ -59,6 +59,16 @@ void hg_sym_options_init(hg_sym_options_t *opt) {
     opt->demangle = true;
 }
 
+/* The table's own copy of a backend's name, or NULL when the build has no such backend. */
+static const char *backend_name(const char *name) {
+    for (size_t i = 0; hg__sym_backend_table[i]; i++) {
+        if (strcmp(hg__sym_backend_table[i]->name, name) == 0) {
+            return hg__sym_backend_table[i]->name;
+        }
+    }
+    return NULL;
+}
+
 hg_symbolizer_t *hg_sym_open(const hg_sym_options_t *opt, hg_error_t *err) {
     hg_symbolizer_t *s = hg_calloc(1, sizeof *s);
     if (!s) {
@@ -78,6 +88,16 @@ hg_symbolizer_t *hg_sym_open(const hg_sym_options_t *opt, hg_error_t *err) {
         return NULL;
     }
     s->opt.symbol_path = s->symbol_path;
+    if (s->opt.backend && !(s->opt.backend = backend_name(s->opt.backend))) {
+        const char *names = hg_sym_backends();
+        int len = (int)strlen(names);
+        len -= len > 0 && names[len - 1] == ' ';
+        hg_error_set(err, HG_EUSAGE, "symbolizer: no backend '%s' in this build (it has: %.*s)",
+                     opt->backend, len, names);
+        hg_free(s->symbol_path);
+        hg_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -266,6 +286,9 @@ static void module_open(hg_symbolizer_t *s, sym_module_t *m) {
         return;
     }
     for (size_t i = 0; hg__sym_backend_table[i]; i++) {
+        if (s->opt.backend && s->opt.backend != hg__sym_backend_table[i]->name) {
+            continue;
+        }
         void *h = hg__sym_backend_table[i]->open(s, &m->info);
         if (h) {
             m->backend = hg__sym_backend_table[i];

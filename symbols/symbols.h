@@ -48,6 +48,8 @@ typedef struct hg_sym_options {
     const char *symbol_path;
     bool demangle;       /* C++ names demangled (default true) */
     bool no_debug_files; /* module+offset only: do not open any file */
+    /* Only the backend of this name (one of hg_sym_backends()); NULL: each in turn. */
+    const char *backend;
     /* Receives each warning about debug information (a damaged debug file, a symbol server
      * that failed), after it was counted in hg_sym_stats; NULL: counted only. */
     void (*on_warning)(void *ctx, const char *msg);
@@ -56,7 +58,8 @@ typedef struct hg_sym_options {
 
 void hg_sym_options_init(hg_sym_options_t *opt);
 
-/* A new symbolizer or NULL (out of memory, err set). opt may be NULL. */
+/* A new symbolizer or NULL (err set: HG_ENOMEM, or HG_EUSAGE for a backend this build does not
+ * have). opt may be NULL. */
 hg_symbolizer_t *hg_sym_open(const hg_sym_options_t *opt, hg_error_t *err);
 void hg_sym_close(hg_symbolizer_t *s);
 
