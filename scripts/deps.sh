@@ -9,8 +9,8 @@ set -euo pipefail
 want=${1:-build}
 
 build_pkgs=(cmake make gcc pkg-config libjudy-dev zlib1g-dev libjansson-dev
-            libdw-dev libelf-dev libcurl4-openssl-dev)
-test_pkgs=(libcriterion-dev clang libclang-rt-14-dev lld llvm)
+            libdw-dev libelf-dev libcurl4-openssl-dev libunwind-dev)
+test_pkgs=(libcriterion-dev clang libclang-rt-14-dev lld llvm g++ gdb)
 bench_pkgs=(heaptrack time)
 
 pkgs=("${build_pkgs[@]}")
@@ -32,6 +32,14 @@ echo "deps: installing ${missing[*]}" >&2
 sudo=()
 [[ $(id -u) -eq 0 ]] || sudo=(sudo)
 export DEBIAN_FRONTEND=noninteractive
+# libunwind-dev (the agent's unwinder, libunwind 1.6) and LLVM's libunwind-14-dev declare a
+# conflict: both ship libunwind.h. heapgate needs the former; nothing here needs the latter, so
+# it is removed first when it stands in the way.
+if [[ " ${missing[*]} " == *" libunwind-dev "* ]] &&
+   dpkg-query -W -f='${Status}' libunwind-14-dev 2>/dev/null | grep -q "install ok installed"; then
+  echo "deps: removing libunwind-14-dev (conflicts with libunwind-dev)" >&2
+  "${sudo[@]}" apt-get remove -y libunwind-14-dev
+fi
 if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
   "${sudo[@]}" apt-get update
   "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
