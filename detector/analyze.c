@@ -1,6 +1,10 @@
 /* analyze.c - `heapgate analyze`: every input is read into its own tracker and symbolizer,
  * added to one report (sites merged by identity), then suppressions, the gate and the outputs.
- * Exit status: 0 pass, 1 gate failed, 2 usage or input error (nothing written then). */
+ * Exit status: 0 pass, 1 gate failed, 2 usage or input error (nothing written then).
+ *
+ * The steps after the traces are in (hg__report_run) are shared with the commands that trace
+ * a live program (run.c, attach.c): they fill the report from their own tracker instead of
+ * files. Reports with a glibc process get the built-in runtime suppressions (runtime_rules.c). */
 #include "detector_priv.h"
 
 #include <string.h>
@@ -53,29 +57,50 @@ static int load_suppressions(const hg_analyze_opts_t *o, hg_suppressions_t *s, h
     return 0;
 }
 
-static int build_report(const hg_analyze_opts_t *o, hg_report_t *r, const hg_trim_t *trim,
-                        hg_error_t *err) {
-    hg_builder_t *b = hg__builder_new(r, trim);
-    int rc = b ? 0 : hg_error_set(err, HG_ENOMEM, "out of memory");
+static int fill_from_inputs(void *ud, hg_report_t *r, hg_builder_t *b, hg_error_t *err) {
+    const hg_analyze_opts_t *o = ud;
+    int rc = 0;
     for (size_t i = 0; !rc && i < o->ninputs; i++) {
         rc = analyze_input(o, o->inputs[i], r, b, err);
     }
+    return rc;
+}
+
+static int build_report(hg_report_fill_fn fill, void *ud, hg_report_t *r, const hg_trim_t *trim,
+                        hg_error_t *err) {
+    hg_builder_t *b = hg__builder_new(r, trim);
+    int rc = b ? fill(ud, r, b, err) : hg_error_set(err, HG_ENOMEM, "out of memory");
     hg__builder_free(b);
     return rc;
+}
+
+static bool has_glibc_process(const hg_report_t *r) {
+    for (size_t i = 0; i < r->nprocesses; i++) {
+        if (r->processes[i].allocator && strcmp(r->processes[i].allocator, "glibc") == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static int finish_report(const hg_analyze_opts_t *o, hg_report_t *r, hg_suppressions_t *s,
                          hg_error_t *err) {
     r->tool_version = hg_strdup(hg__version());
     hg_report_sort(r);
-    int rc = r->tool_version ? hg__suppressions_apply(s, r) : HG_ENOMEM;
+    int rc = r->tool_version ? 0 : HG_ENOMEM;
+    if (!rc && has_glibc_process(r)) {
+        rc = hg__runtime_rules_add(s);
+    }
+    if (!rc) {
+        rc = hg__suppressions_apply(s, r);
+    }
     if (!rc) {
         rc = hg__gate_evaluate(&o->gate, r);
     }
     return rc ? hg_error_set(err, rc, "out of memory while building the report") : 0;
 }
 
-int hg__analyze_run(hg_analyze_opts_t *o, FILE *default_stream) {
+int hg__report_run(hg_analyze_opts_t *o, hg_report_fill_fn fill, void *ud, FILE *default_stream) {
     hg_error_t err;
     hg_error_clear(&err);
     hg_report_t *r = hg_report_new();
@@ -84,7 +109,7 @@ int hg__analyze_run(hg_analyze_opts_t *o, FILE *default_stream) {
     int rc = r && s && trim ? load_suppressions(o, s, &err)
                             : hg_error_set(&err, HG_ENOMEM, "out of memory");
     if (!rc) {
-        rc = build_report(o, r, trim, &err);
+        rc = build_report(fill, ud, r, trim, &err);
     }
     if (!rc) {
         rc = finish_report(o, r, s, &err);
@@ -100,4 +125,8 @@ int hg__analyze_run(hg_analyze_opts_t *o, FILE *default_stream) {
     hg__suppressions_free(s);
     hg_report_free(r);
     return status;
+}
+
+int hg__analyze_run(hg_analyze_opts_t *o, FILE *default_stream) {
+    return hg__report_run(o, fill_from_inputs, o, default_stream);
 }
