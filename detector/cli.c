@@ -19,13 +19,15 @@ static const char help_text[] =
     "Usage:\n"
     "  heapgate analyze [options] TRACE...      report leaks, anomalies and fragmentation\n"
     "  heapgate convert [options] TRACE -o OUT.hgt  rewrite any trace as .hgt\n"
+    "  heapgate run [options] [--] PROG ARGS... run PROG under the agent, report at its exit\n"
+    "  heapgate attach PID [options]            trace a running process, then detach\n"
     "  heapgate help [COMMAND]                  this text, or one command's\n"
     "  heapgate --version\n"
     "\n"
     "Traces (format recognised from the content): heapgate .hgt, text event files\n"
     "(docs/text-format.md).\n"
     "\n"
-    "Report options (analyze):\n"
+    "Report options (analyze, run, attach):\n"
     "  -o, --output FILE       write the report to FILE (repeatable); the suffix picks the\n"
     "                          format (.txt .json; .gz compresses); default: stdout, text\n"
     "  --format FMT            text or json, for every output\n"
@@ -43,7 +45,7 @@ static const char help_text[] =
     "  --cluster-gap BYTES     gap that splits a heap into clusters (default 1M)\n"
     "  --samples N             timeline samples kept (default 128)\n"
     "\n"
-    "Gate options (analyze):\n"
+    "Gate options (analyze, run, attach):\n"
     "  --max-leaked-bytes N    fail when more bytes leaked (default 0 without other leak\n"
     "                          thresholds)\n"
     "  --max-leaked-blocks N   fail when more blocks leaked\n"
@@ -54,6 +56,18 @@ static const char help_text[] =
     "                          default: error\n"
     "  --count-outstanding     count blocks still live in running processes as leaked\n"
     "  --count-released        count blocks released by HeapDestroy as leaked\n"
+    "\n"
+    "Run and attach options (the report goes to stderr unless -o):\n"
+    "  --save FILE.hgt         also keep the trace, for a later analyze\n"
+    "  --depth N               frames kept per stack (default 32, at most 128)\n"
+    "  --unwind MODE           libunwind (default; needs no frame pointers) or fp\n"
+    "  --follow-children       also trace forked children and the programs run\n"
+    "  --exit-status WHAT      run: exit with the gate's verdict (gate, the default) or\n"
+    "                          the program's own status (program; 128 + signal)\n"
+    "  --snapshot-every T      also report every T while tracing (-o FILE.EXT writes\n"
+    "                          FILE-snapshot-N.EXT); SIGUSR1 to heapgate: one now\n"
+    "  --duration T            attach: detach after T (default: when the process ends\n"
+    "                          or on Ctrl-C)\n"
     "\n"
     "Convert options:\n"
     "  -o, --output FILE       the .hgt file to write (required)\n"
@@ -86,6 +100,8 @@ typedef struct command {
 static const command_t commands[] = {
     {"analyze", hg__cmd_analyze},
     {"convert", hg__cmd_convert},
+    {"run", hg__cmd_run},
+    {"attach", hg__cmd_attach},
 };
 
 int hg_main(int argc, char **argv) {
