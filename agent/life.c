@@ -235,6 +235,7 @@ static void clean_env(void) {
 /* ---- the end ------------------------------------------------------------------------------ */
 
 static void end_locked(bool process_ends) {
+    hg__conn_ensure(); /* END counts the records of the stream: it must have begun */
     hg__modules_emit_locked();
     if (process_ends) {
         hg__rec_process_event_locked(HG_AG_PROCESS_END);

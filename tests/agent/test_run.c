@@ -1,0 +1,348 @@
+/* test_run.c - end-to-end tests of `heapgate run` on the programs in progs/: exact leaked bytes
+ * and blocks for each kind of leak and each way a program ends, the frame each leak is
+ * reported at (when the build symbolizes DWARF), unchanged program output, environment and
+ * exit status, forked and executed children, snapshots, --save, and usage errors. */
+#include "agent_testlib.h"
+
+#include "detector/run.h"
+#include "symbols.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void teardown(void) {
+    scratch_cleanup();
+}
+
+TestSuite(run, .fini = teardown);
+
+/* ---- leaks known by construction ---------------------------------------------------------- */
+
+/* Strings inline: Criterion's parameters cross into the test's process by copy. */
+typedef struct leak_case {
+    char name[16]; /* program in progs/ */
+    char arg[16];  /* its argument: "", "@leaky" (libleaky.so), "@scratch" (a file) */
+    int status;    /* its exit status (128 + signal) */
+    long long bytes, blocks;
+    char file[24], function[24], marker[16]; /* where the leak is, for the frame check */
+    bool first_frame;                        /* ... and it is the site's first frame */
+} leak_case_t;
+
+static leak_case_t leak_cases[] = {
+    {"plain", "", 0, 128, 2, "plain.c", "leak_two", "plain", true},
+    {"loop", "", 0, 320, 10, "loop.c", "leak_loop", "loop", true},
+    {"realloc", "", 0, 200080, 2, "realloc.c", "grow", "realloc", true},
+    {"aligned", "", 0, 734, 6, "aligned.c", "main", "calloc", true},
+    {"threads", "", 0, 768, 16, "threads.c", "leak_in_thread", "thread", true},
+    {"dlopen", "@leaky", 0, 77, 1, "leaky_lib.c", "leaky_make", "dlopen", true},
+    {"cxx", "", 0, 173, 3, "cxx.cc", "leak_array", "cxx_array", true},
+    {"signal", "", 0, 40, 1, "signal.c", "on_signal", "signal", true},
+    {"fork", "", 0, 64, 1, "fork.c", "leak_in", "fork", true},
+    {"abort", "", 134, 77, 1, "abort.c", "leak_then", "abort", true},
+    {"segv", "", 139, 55, 1, "segv.c", "leak_then", "segv", true},
+    {"exit_", "", 3, 33, 1, "exit_.c", "main", "_exit", true},
+    {"closefds", "@scratch", 0, 21, 1, "closefds.c", "main", "closefds", true},
+};
+
+ParameterizedTestParameters(run, leaks) {
+    return cr_make_param_array(leak_case_t, leak_cases, sizeof leak_cases / sizeof leak_cases[0]);
+}
+
+static json_t *run_case(const leak_case_t *c, proc_result_t *res) {
+    char *scratch = scratch_path("prog-output.txt");
+    const char *arg = !c->arg[0]                      ? NULL
+                      : strcmp(c->arg, "@leaky") == 0 ? prog("libleaky.so")
+                                                      : scratch;
+    const char *argv[] = {prog(c->name), arg, NULL};
+    json_t *j = heapgate_run((const char *[]){"--exit-status", "program", NULL}, argv, res);
+    free(scratch);
+    return j;
+}
+
+ParameterizedTest(leak_case_t *c, run, leaks) {
+    proc_result_t res;
+    json_t *j = run_case(c, &res);
+    cr_expect_eq(res.status, c->status, "%s: status %d, stderr: %s", c->name, res.status, res.err);
+    cr_expect_eq(jint(j, "leaked_bytes"), c->bytes, "%s: %lld bytes", c->name,
+                 (long long)jint(j, "leaked_bytes"));
+    cr_expect_eq(jint(j, "leaked_blocks"), c->blocks, "%s", c->name);
+    cr_expect_eq(jint(j, "outstanding_bytes"), 0, "%s", c->name);
+    cr_expect(json_is_false(json_object_get(j, "incomplete")), "%s", c->name);
+    cr_expect_eq(json_array_size(json_object_get(j, "anomalies")), 0, "%s", c->name);
+    json_t *procs = json_object_get(j, "processes");
+    cr_assert_eq(json_array_size(procs), 1, "%s", c->name);
+    json_t *p = json_array_get(procs, 0);
+    cr_expect(json_is_true(json_object_get(p, "ended")), "%s", c->name);
+    cr_expect(json_is_true(json_object_get(p, "traced_from_start")), "%s", c->name);
+    cr_expect_str_eq(jstr(p, "allocator"), "glibc");
+    json_decref(j);
+    proc_free(&res);
+}
+
+/* The frame each leak is reported at: function, file and line (needs the DWARF backend). */
+ParameterizedTestParameters(run, leak_frames) {
+    return cr_make_param_array(leak_case_t, leak_cases, sizeof leak_cases / sizeof leak_cases[0]);
+}
+
+ParameterizedTest(leak_case_t *c, run, leak_frames) {
+    if (!have_dwarf()) {
+        cr_skip_test("no ELF/DWARF symbolization backend in this build (hg_sym_backends: '%s'); "
+                     "frame checks run once symbols/dwarf.c is built",
+                     hg_sym_backends());
+    }
+    proc_result_t res;
+    json_t *j = run_case(c, &res);
+    check_leak_frame(j, c->file, c->function, c->marker, c->first_frame);
+    json_decref(j);
+    proc_free(&res);
+}
+
+/* A leak through libc: strdup, and getline whose buffer size glibc picks (printed). */
+Test(run, leaks_through_libc) {
+    proc_result_t res;
+    json_t *j = heapgate_run(NULL, (const char *[]){prog("libc"), NULL}, &res);
+    const char *cap = strstr(res.out, "capacity ");
+    cr_assert_not_null(cap, "output: %s", res.out);
+    long long capacity = atoll(cap + 9);
+    cr_assert_gt(capacity, 0);
+    cr_expect_eq(jint(j, "leaked_bytes"), 16 + capacity);
+    cr_expect_eq(jint(j, "leaked_blocks"), 2);
+    if (have_dwarf()) {
+        check_leak_frame(j, "libc.c", "main", "strdup", false);
+        check_leak_frame(j, "libc.c", "main", "getline", false);
+    }
+    json_decref(j);
+    proc_free(&res);
+}
+
+/* A process killed by SIGKILL: what its agent sent is reported; the trace is incomplete. */
+Test(run, killed_process_keeps_what_arrived) {
+    proc_result_t res;
+    json_t *j = heapgate_run((const char *[]){"--exit-status", "program", NULL},
+                             (const char *[]){prog("kill"), NULL}, &res);
+    cr_expect_eq(res.status, 128 + SIGKILL);
+    cr_expect_eq(jint(j, "leaked_bytes"), 88);
+    cr_expect(json_is_true(json_object_get(j, "incomplete")));
+    cr_expect_gt(json_array_size(json_object_get(j, "warnings")), 0);
+    json_decref(j);
+    proc_free(&res);
+}
+
+/* ---- nothing of the agent shows in the program -------------------------------------------- */
+
+static const char *same_output_progs[] = {"plain",  "loop", "threads", "cxx",   "fork",
+                                          "signal", "libc", "exit_",   "abort", "segv"};
+
+Test(run, program_output_and_status_are_unchanged) {
+    for (size_t i = 0; i < sizeof same_output_progs / sizeof same_output_progs[0]; i++) {
+        const char *argv[] = {prog(same_output_progs[i]), NULL};
+        proc_result_t plain = run_argv(argv), traced;
+        json_t *j = heapgate_run((const char *[]){"--exit-status", "program", NULL}, argv, &traced);
+        cr_expect_str_eq(traced.out, plain.out, "%s", same_output_progs[i]);
+        cr_expect_eq(traced.status, plain.status, "%s", same_output_progs[i]);
+        json_decref(j);
+        proc_free(&plain);
+        proc_free(&traced);
+    }
+}
+
+Test(run, environment_is_unchanged) {
+    const char *argv[] = {"/usr/bin/env", NULL};
+    proc_result_t plain = run_argv(argv), traced;
+    json_t *j = heapgate_run(NULL, argv, &traced);
+    cr_expect_str_eq(traced.out, plain.out);
+    cr_expect_null(strstr(traced.out, "HEAPGATE_"));
+    json_decref(j);
+    proc_free(&plain);
+    proc_free(&traced);
+}
+
+Test(run, closed_descriptors_and_redirected_stdout) {
+    char *out = scratch_path("redirected.txt");
+    proc_result_t res;
+    json_t *j = heapgate_run(NULL, (const char *[]){prog("closefds"), out, NULL}, &res);
+    char *text = read_file(out, NULL);
+    cr_assert_not_null(text);
+    cr_expect_str_eq(text, "closefds 1 1\n");
+    cr_expect_eq(jint(j, "leaked_bytes"), 21);
+    free(text);
+    free(out);
+    json_decref(j);
+    proc_free(&res);
+}
+
+Test(run, exit_status_is_the_gate_unless_asked) {
+    proc_result_t res;
+    json_decref(heapgate_run(NULL, (const char *[]){prog("plain"), NULL}, &res));
+    cr_expect_eq(res.status, 1, "a leak fails the default gate");
+    proc_free(&res);
+    json_decref(heapgate_run((const char *[]){"--max-leaked-bytes", "128", NULL},
+                             (const char *[]){prog("plain"), NULL}, &res));
+    cr_expect_eq(res.status, 0);
+    proc_free(&res);
+}
+
+/* ---- children ----------------------------------------------------------------------------- */
+
+Test(run, forked_children_followed_on_request) {
+    proc_result_t res;
+    json_t *j = heapgate_run((const char *[]){"--follow-children", NULL},
+                             (const char *[]){prog("fork"), NULL}, &res);
+    json_t *procs = json_object_get(j, "processes");
+    cr_assert_eq(json_array_size(procs), 2);
+    json_t *parent = json_array_get(procs, 0), *child = json_array_get(procs, 1);
+    cr_expect_eq(jint(parent, "leaked_bytes"), 64);
+    cr_expect_eq(jint(child, "leaked_bytes"), 32);
+    cr_expect_eq(jint(child, "parent_pid"), jint(parent, "pid"));
+    cr_expect(json_is_false(json_object_get(child, "traced_from_start")));
+    cr_expect_eq(jint(j, "leaked_bytes"), 96, "top-level totals sum the processes");
+    cr_expect_eq(jint(j, "leaked_blocks"), 2);
+    json_decref(j);
+    proc_free(&res);
+}
+
+Test(run, executed_programs_not_traced_unless_followed) {
+    proc_result_t res;
+    const char *argv[] = {prog("exec"), prog("plain"), NULL};
+    json_t *j = heapgate_run(NULL, argv, &res);
+    cr_expect_str_eq(res.out, "exec\nplain 1\n");
+    cr_expect_eq(json_array_size(json_object_get(j, "processes")), 1);
+    cr_expect_eq(jint(j, "leaked_bytes"), 10);
+    json_decref(j);
+    proc_free(&res);
+    j = heapgate_run((const char *[]){"--follow-children", NULL}, argv, &res);
+    json_t *procs = json_object_get(j, "processes");
+    cr_assert_eq(json_array_size(procs), 2);
+    cr_expect_str_eq(jstr(json_array_get(procs, 1), "name"), "plain");
+    cr_expect_eq(jint(json_array_get(procs, 0), "pid"), jint(json_array_get(procs, 1), "pid"));
+    cr_expect_eq(jint(j, "leaked_bytes"), 138);
+    json_decref(j);
+    proc_free(&res);
+}
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+Test(run, frame_pointer_unwinding_and_depth) {
+    proc_result_t res;
+    json_t *j = heapgate_run((const char *[]){"--unwind=fp", NULL},
+                             (const char *[]){prog("plain"), NULL}, &res);
+    cr_expect_eq(jint(j, "leaked_bytes"), 128);
+    json_decref(j);
+    proc_free(&res);
+    j = heapgate_run((const char *[]){"--depth", "1", NULL}, (const char *[]){prog("plain"), NULL},
+                     &res);
+    json_t *sites = json_object_get(j, "sites");
+    for (size_t i = 0; i < json_array_size(sites); i++) {
+        cr_expect_leq(json_array_size(json_object_get(json_array_get(sites, i), "frames")), 1);
+    }
+    json_decref(j);
+    proc_free(&res);
+}
+
+Test(run, saved_trace_analyzes_the_same) {
+    char *saved = scratch_path("saved.hgt"), *again = scratch_path("again.json");
+    proc_result_t res;
+    json_t *live = heapgate_run((const char *[]){"--save", saved, NULL},
+                                (const char *[]){prog("threads"), NULL}, &res);
+    proc_free(&res);
+    res =
+        run_argv((const char *[]){HG_BINARY_DIR "/heapgate", "analyze", saved, "-o", again, NULL});
+    cr_expect_eq(res.status, 1, "stderr: %s", res.err);
+    json_t *j = json_load_file(again, 0, NULL);
+    cr_assert_not_null(j);
+    cr_expect_eq(jint(j, "leaked_bytes"), jint(live, "leaked_bytes"));
+    cr_expect_eq(jint(j, "leaked_blocks"), jint(live, "leaked_blocks"));
+    cr_expect_eq(json_array_size(json_object_get(j, "sites")),
+                 json_array_size(json_object_get(live, "sites")));
+    json_decref(j);
+    json_decref(live);
+    proc_free(&res);
+    free(saved);
+    free(again);
+}
+
+Test(run, usage_errors) {
+    const char *bad[][6] = {
+        {HG_BINARY_DIR "/heapgate", "run", NULL},
+        {HG_BINARY_DIR "/heapgate", "run", "--unwind", "dwarf", "true", NULL},
+        {HG_BINARY_DIR "/heapgate", "run", "--duration", "1s", "true", NULL},
+        {HG_BINARY_DIR "/heapgate", "run", "--", "/nonexistent/program", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        proc_result_t res = run_argv(bad[i]);
+        cr_expect_eq(res.status, 2, "case %zu: %s", i, res.err);
+        cr_expect_neq(strlen(res.err), 0);
+        proc_free(&res);
+    }
+}
+
+/* ---- snapshots ---------------------------------------------------------------------------- */
+
+static json_int_t site_live_bytes(json_t *j, const char *snapshot) {
+    json_t *sites = json_object_get(j, "sites");
+    json_int_t most = 0;
+    for (size_t i = 0; i < json_array_size(sites); i++) {
+        json_t *s = json_array_get(sites, i);
+        json_int_t b = jint(s, "leaked_bytes") + jint(s, "outstanding_bytes");
+        most = b > most ? b : most;
+    }
+    cr_assert_gt(most, 0, "%s: no site with live bytes", snapshot);
+    return most;
+}
+
+Test(run, snapshots_show_growth) {
+    proc_result_t res;
+    json_t *j = heapgate_run((const char *[]){"--snapshot-every", "250ms", NULL},
+                             (const char *[]){prog("grow"), "80", NULL}, &res);
+    cr_expect_eq(jint(j, "leaked_bytes"), 80000);
+    json_int_t previous = 0;
+    int n = 0;
+    for (;; n++) {
+        char name[64];
+        snprintf(name, sizeof name, "report-snapshot-%d.json", n + 1);
+        char *path = scratch_path(name);
+        json_t *s = json_load_file(path, 0, NULL);
+        free(path);
+        if (!s) {
+            break;
+        }
+        json_int_t bytes = site_live_bytes(s, name);
+        cr_expect_gt(bytes, previous, "%s: %lld after %lld", name, (long long)bytes,
+                     (long long)previous);
+        cr_expect_eq(jint(s, "leaked_bytes"), 0, "the program runs: outstanding, not leaked");
+        previous = bytes;
+        json_decref(s);
+    }
+    cr_expect_geq(n, 2, "%d snapshots", n);
+    json_decref(j);
+    proc_free(&res);
+}
+
+Test(run, sigusr1_asks_for_a_snapshot) {
+    char *report = scratch_path("r.json"), *snap = scratch_path("r-snapshot-1.json");
+    const char *argv[] = {
+        HG_BINARY_DIR "/heapgate", "run", "-o", report, "--", prog("grow"), "150", NULL};
+    int in, out;
+    pid_t pid = spawn_piped(argv, &in, &out, NULL);
+    struct timespec wait = {0, 500 * 1000 * 1000};
+    nanosleep(&wait, NULL);
+    kill(pid, SIGUSR1);
+    free(read_all(out));
+    cr_expect_eq(wait_status(pid), 1);
+    json_t *s = json_load_file(snap, 0, NULL);
+    cr_assert_not_null(s, "no snapshot at %s", snap);
+    json_int_t bytes = site_live_bytes(s, snap);
+    cr_expect_lt(bytes, 150000);
+    json_decref(s);
+    close(in);
+    close(out);
+    free(report);
+    free(snap);
+}
