@@ -118,7 +118,7 @@ Test(attach, detach_leaves_the_process_running) {
 }
 
 Test(attach, usage_errors) {
-    const char *bad[][5] = {
+    const char *bad[][6] = {
         {HG_BINARY_DIR "/heapgate", "attach", NULL},
         {HG_BINARY_DIR "/heapgate", "attach", "notapid", NULL},
         {HG_BINARY_DIR "/heapgate", "attach", "999999999", NULL},
