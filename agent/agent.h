@@ -126,7 +126,8 @@ void hg__rec_flush_locked(void);
 void hg__rec_process_event_locked(uint8_t kind);
 /* Resets the recording state in a forked child (one thread, lock reinitialised). */
 void hg__rec_after_fork_child(void);
-/* Current time in ns since heapgate's start (the trace's time 0). */
+/* Current time in ns since heapgate's start (the trace's time 0), at the kernel tick's
+ * resolution; never before time 0. */
 uint64_t hg__now_ns(void);
 
 /* ---- encode.c (encode.h): .hgt stored chunks ---------------------------------------------- */
@@ -249,6 +250,7 @@ void hg__got_uninstall(void);
 
 uint32_t hg__gettid(void);
 uint64_t hg__mono_ns(void);
+uint64_t hg__tick_ns(void); /* CLOCK_MONOTONIC_COARSE: cheap, at the kernel tick's resolution */
 uint64_t hg__wall_ns(void);
 /* Reads up to cap - 1 bytes of a small file (NUL-terminated); returns the length or -1. */
 long hg__read_file(const char *path, char *buf, size_t cap);

@@ -214,7 +214,7 @@ void hg__modules_scan(void) {
     pthread_mutex_unlock(&table_lock);
     dl_iterate_phdr(on_object, &since_ns);
     pthread_mutex_lock(&table_lock);
-    sweep(hg__now_ns());
+    sweep(hg__now_ns() + 1); /* after every event timed at the current tick */
     pthread_mutex_unlock(&table_lock);
     pthread_mutex_unlock(&scan_lock);
     hg__tls.internal--;

@@ -36,7 +36,7 @@ static atomic_int deferred_ready;
 static atomic_uint_fast64_t lost_events;
 
 uint64_t hg__now_ns(void) {
-    uint64_t now = hg__mono_ns();
+    uint64_t now = hg__tick_ns();
     return now > hg__cfg.t0_mono_ns ? now - hg__cfg.t0_mono_ns : 0;
 }
 

@@ -22,6 +22,14 @@ uint64_t hg__mono_ns(void) {
     return clock_ns(CLOCK_MONOTONIC);
 }
 
+/* The kernel's last tick (CLOCK_MONOTONIC_COARSE, clock_gettime(2)): a read of the vDSO's data
+ * without the clock source (about 4 ns instead of 36 ns under kvm-clock, measured here), at the
+ * tick's resolution (4 ms with HZ=250). Events are timed with it; heaptrack times its events
+ * with a 10 ms tick for the same reason. */
+uint64_t hg__tick_ns(void) {
+    return clock_ns(CLOCK_MONOTONIC_COARSE);
+}
+
 uint64_t hg__wall_ns(void) {
     return clock_ns(CLOCK_REALTIME);
 }
