@@ -54,7 +54,7 @@ HG_AGENT_EXPORT void _Exit(int status) {
 
 HG_AGENT_EXPORT void abort(void) {
     hg__boot_resolve();
-    if (atomic_load(&hg__recording) && hg__tls.depth == 0) {
+    if (atomic_load(&hg__recording) && hg__tls.depth == 0 && (uint32_t)getpid() == hg__pid) {
         hg__rec_lock();
         hg__rec_flush_locked();
         hg__rec_unlock();

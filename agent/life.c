@@ -183,13 +183,19 @@ void hg__life_ensure_started(void) {
         return;
     }
     hg__tls.internal++;
-    hg__boot_resolve();
     if (parse_config(config_from_env())) {
+        hg__boot_resolve();
         begin(true);
     } else {
-        atomic_store(&life_state, LIFE_STOPPED);
+        atomic_store(&life_state, LIFE_STOPPED); /* passive; attach may still start it */
     }
     hg__tls.internal--;
+}
+
+/* False in the child of a vfork (or any clone that skipped the fork handlers): it shares the
+ * traced process's memory, and must not end or flush its stream. */
+static bool is_traced_process(void) {
+    return (uint32_t)getpid() == hg__pid;
 }
 
 /* ---- the environment of programs run from this one ---------------------------------------- */
@@ -249,7 +255,7 @@ static void end_locked(bool process_ends) {
 }
 
 void hg__life_finish(bool process_ends) {
-    if (!atomic_load(&hg__recording) || atomic_exchange(&finished, 1)) {
+    if (!atomic_load(&hg__recording) || !is_traced_process() || atomic_exchange(&finished, 1)) {
         return;
     }
     hg__stats_record();
@@ -264,7 +270,7 @@ void hg__life_finish(bool process_ends) {
 /* From a fatal signal: no statistics, no scan (they take locks the crash may hold); the
  * recording lock only if it comes free within about 100 ms. */
 static void finish_from_signal(void) {
-    if (!atomic_load(&hg__recording) || atomic_exchange(&finished, 1)) {
+    if (!atomic_load(&hg__recording) || !is_traced_process() || atomic_exchange(&finished, 1)) {
         return;
     }
     for (int i = 0; i < 100; i++) {
@@ -385,13 +391,14 @@ void hg__life_before_exec(void) {
 }
 
 void hg__life_exec_failed(void) {
-    if (atomic_load(&life_state) != LIFE_STOPPED || hg__cfg.attach) {
+    if (atomic_load(&life_state) != LIFE_STOPPED || hg__cfg.attach || !is_traced_process()) {
         return;
     }
     from_start = false; /* the same image goes on: a new stream, not a new start */
     atomic_store(&finished, 0);
     atomic_store(&hg__recording, 1);
     atomic_store(&life_state, LIFE_RUNNING);
+    hg__helper_start();
 }
 
 /* ---- fatal signals ------------------------------------------------------------------------ */

@@ -279,6 +279,10 @@ static int read_conn(hg_live_t *lv, size_t i, bool *closed, hg_error_t *err) {
             return end_conn(lv, i, err);
         }
         int rc = hg_hgt_push_feed(c->push, lv->rbuf, (size_t)n, err);
+        if (!rc && hg_hgt_push_ended(c->push)) {
+            *closed = true; /* END: done, even if another process still holds the socket */
+            return end_conn(lv, i, err);
+        }
         if (rc) {
             *closed = true;
             close_conn(lv, i);
