@@ -180,29 +180,19 @@ static int merge_figures(adding_t *a, hg_rsite_t *s, const hg_site_stats_t *st) 
     return add_pid(s, a->pid);
 }
 
-static void free_temp_site(hg_rsite_t *s) {
-    for (size_t i = 0; i < s->nframes; i++) {
-        hg_free(s->frames[i].module);
-        hg_free(s->frames[i].function);
-        hg_free(s->frames[i].file);
-    }
-    hg_free(s->frames);
-    hg_free(s->id);
-}
-
 /* The report site with tmp's identity: an existing one (tmp is freed) or tmp appended. */
 static size_t site_index(adding_t *a, hg_rsite_t *tmp, int *rc) {
     Word_t hash = (Word_t)strtoull(tmp->id, NULL, 16);
     PWord_t slot = (PWord_t)JudyLIns(&a->b->sites_by_id, hash, PJE0);
     if (slot == PJERR || *slot) {
-        free_temp_site(tmp);
+        hg_rsite_clear(tmp);
         *rc = slot == PJERR ? HG_ENOMEM : 0;
         return slot == PJERR ? 0 : *slot - 1;
     }
     hg_rsite_t *s = hg_report_add_site(a->b->r);
     if (!s) {
         JudyLDel(&a->b->sites_by_id, hash, PJE0);
-        free_temp_site(tmp);
+        hg_rsite_clear(tmp);
         *rc = HG_ENOMEM;
         return 0;
     }
@@ -220,7 +210,7 @@ static int visit_site(void *ud, const hg_site_stats_t *st) {
     int rc =
         hg__site_frames(&tmp, a->sym, a->b->trim, a->pid, frames, n, st->stack_id, st->first_ts_ns);
     if (rc) {
-        free_temp_site(&tmp);
+        hg_rsite_clear(&tmp);
         return a->rc = rc;
     }
     size_t i = site_index(a, &tmp, &rc);

@@ -21,7 +21,7 @@ static const char help_text[] =
     "  heapgate convert [options] TRACE -o OUT.hgt  rewrite any trace as .hgt\n"
     "  heapgate run [options] [--] PROG ARGS... run PROG under the agent, report at its exit\n"
     "  heapgate attach PID [options]            trace a running process, then detach\n"
-    "  heapgate help [COMMAND]                  this text, or one command's\n"
+    "  heapgate help, heapgate --help           this text\n"
     "  heapgate --version\n"
     "\n"
     "Traces (format recognised from the content): heapgate .hgt, text event files\n"

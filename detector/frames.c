@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#define MAX_INLINE 8
+#define MAX_INLINE 16 /* frames per address: the call and what was inlined into it */
 
 static const char *const default_trim[] = {
     /* glibc and libstdc++ (and heapgate's agent, which wraps them) */
@@ -27,7 +27,12 @@ static const char *const default_trim[] = {
     "^HeapReAlloc$", "^LocalAlloc$", "^GlobalAlloc$", "^_malloc_base$", "^_calloc_base$",
     "^_realloc_base$", "^_malloc_dbg", "^_calloc_dbg", "^_realloc_dbg", "^_heap_alloc",
     "^_nh_malloc", "^_recalloc", "^_aligned_malloc", "^_aligned_realloc", "^_expand",
-    "^malloc_base$"};
+    "^malloc_base$",
+    /* Windows ETW heap events are logged from inside the heap (ntdll) through a system call, so
+     * their stacks begin with kernel frames, then ntdll's heap and logging frames
+     * (NtTraceEvent, RtlpLogHeap*): without PDBs those are known by module only */
+    "^NtTraceEvent$", "^ZwTraceEvent$", "module=ntoskrnl.exe", "module=ntkrnlmp.exe",
+    "module=ntkrnlpa.exe", "module=ntkrpamp.exe", "module=ntdll.dll"};
 
 struct hg_trim {
     const char **patterns;
@@ -132,6 +137,27 @@ static size_t resolve_all(hg_symbolizer_t *sym, uint32_t space, const uint64_t *
     return count;
 }
 
+/* How many leading report frames are the allocator's: whole recorded frames (an address and
+ * the frames inlined into it) whose function or any inlined one matches the trim list, so a
+ * helper inlined into malloc does not stop the trimming. At least one frame is kept. */
+static size_t trim_count(const hg_trim_t *trim, const hg_sym_frame_t *f, const uint64_t *addrs,
+                         size_t n) {
+    size_t first = 0;
+    while (first < n) {
+        size_t end = first;
+        bool match = false;
+        while (end < n && addrs[end] == addrs[first]) {
+            match |= hg__trim_match(trim, &f[end]);
+            end++;
+        }
+        if (!match || end >= n) {
+            break;
+        }
+        first = end;
+    }
+    return first;
+}
+
 int hg__site_frames(hg_rsite_t *site, hg_symbolizer_t *sym, const hg_trim_t *trim, uint32_t space,
                     const uint64_t *frames, uint32_t nframes, uint32_t stack_id, uint64_t ts_ns) {
     size_t cap = (size_t)nframes * MAX_INLINE;
@@ -139,10 +165,7 @@ int hg__site_frames(hg_rsite_t *site, hg_symbolizer_t *sym, const hg_trim_t *tri
     uint64_t *addrs = hg_malloc((cap ? cap : 1) * sizeof *addrs);
     int rc = resolved && addrs ? 0 : HG_ENOMEM;
     size_t n = rc ? 0 : resolve_all(sym, space, frames, nframes, ts_ns, resolved, addrs, cap);
-    size_t first = 0;
-    while (first + 1 < n && hg__trim_match(trim, &resolved[first])) {
-        first++;
-    }
+    size_t first = trim_count(trim, resolved, addrs, n);
     site->frames = n > first ? hg_calloc(n - first, sizeof *site->frames) : NULL;
     rc = rc || (n > first && !site->frames) ? HG_ENOMEM : 0;
     for (size_t i = first; !rc && i < n; i++) {

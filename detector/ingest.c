@@ -44,6 +44,13 @@ static int on_module(void *ctx, const hg_module_info_t *m) {
     return hg_sym_add_module(in->sym, m->pid, &sm);
 }
 
+/* Frames the input named itself (xperf dumps) go to the symbolizer's cache. */
+static int on_symbol(void *ud, uint32_t pid, uint64_t addr, const char *module,
+                     const char *function) {
+    ingest_t *in = ud;
+    return hg_sym_add_symbol(in->sym, pid, addr, module, function);
+}
+
 static int on_stack(void *ctx, uint32_t id, const uint64_t *frames, uint32_t n) {
     ingest_t *in = ctx;
     return in->tracker.ops->stack(in->tracker.ctx, id, frames, n);
@@ -95,7 +102,10 @@ int hg__ingest(const char *path, hg_tracker_t *t, hg_symbolizer_t *sym, bool pro
                hg_input_result_t *res, hg_error_t *err) {
     ingest_t in = {.tracker = hg_tracker_sink(t), .sym = sym, .path = path};
     in.last_shown = now_s();
-    hg_read_options_t ropt = {.progress = progress ? show_progress : NULL, .progress_ud = &in};
+    hg_read_options_t ropt = {.progress = progress ? show_progress : NULL,
+                              .progress_ud = &in,
+                              .symbol = on_symbol,
+                              .symbol_ud = &in};
     hg_sink_t sink = {&ingest_ops, &in};
     hg_read_result_t rr;
     int rc = hg_read_file(path, sink, &ropt, &rr, err);

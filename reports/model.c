@@ -79,7 +79,7 @@ hg_report_t *hg_report_new(void) {
     return r;
 }
 
-static void free_site(hg_rsite_t *s) {
+void hg_rsite_clear(hg_rsite_t *s) {
     for (size_t i = 0; i < s->nframes; i++) {
         hg_free(s->frames[i].module);
         hg_free(s->frames[i].function);
@@ -89,6 +89,7 @@ static void free_site(hg_rsite_t *s) {
     hg_free(s->id);
     hg_free(s->pids);
     hg_free(s->suppressed_by);
+    memset(s, 0, sizeof *s);
 }
 
 static void free_strings(char **v, size_t n) {
@@ -115,7 +116,7 @@ void hg_report_free(hg_report_t *r) {
         return;
     }
     for (size_t i = 0; i < r->nsites; i++) {
-        free_site(&r->sites[i]);
+        hg_rsite_clear(&r->sites[i]);
     }
     for (size_t i = 0; i < r->nanomalies; i++) {
         hg_ranomaly_t *a = &r->anomalies[i];

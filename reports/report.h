@@ -225,6 +225,9 @@ hg_rsuppression_t *hg_report_add_suppression(hg_report_t *r);
 int hg_report_add_input(hg_report_t *r, const char *path, const char *format);
 int hg_report_add_warning(hg_report_t *r, const char *msg);
 
+/* Frees what site s owns (frames, strings, pids) and zeroes it; s itself is not freed. */
+void hg_rsite_clear(hg_rsite_t *s);
+
 /* Sorts sites (leaked bytes, outstanding bytes, alloc bytes, id) and anomalies (severity,
  * count, id) into report order. */
 void hg_report_sort(hg_report_t *r);

@@ -10,7 +10,7 @@ want=${1:-build}
 
 build_pkgs=(cmake make gcc pkg-config libjudy-dev zlib1g-dev libjansson-dev
             libdw-dev libelf-dev libcurl4-openssl-dev libunwind-dev)
-test_pkgs=(libcriterion-dev clang libclang-rt-14-dev lld llvm g++ gdb)
+test_pkgs=(libcriterion-dev clang libclang-rt-14-dev lld llvm g++ binutils gdb)
 bench_pkgs=(heaptrack time)
 
 pkgs=("${build_pkgs[@]}")

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define UNLOADED_NEVER   UINT64_MAX
-#define CACHE_FRAMES_MAX 8
+#define CACHE_FRAMES_MAX 16
 
 typedef struct sym_module {
     struct sym_module *older; /* an earlier module at the same base */
@@ -289,6 +289,48 @@ static void cache_store(space_t *sp, uint64_t addr, const hg_sym_frame_t *frames
     *slot = (Word_t)c;
 }
 
+/* Replaces what the cache holds for addr with the one frame f. */
+static int cache_set(space_t *sp, uint64_t addr, const hg_sym_frame_t *f) {
+    cached_t *c = hg_malloc(sizeof *c + sizeof c->frames[0]);
+    PWord_t slot = c ? (PWord_t)JudyLIns(&sp->cache, addr, PJE0) : NULL;
+    if (!slot || slot == PJERR) {
+        hg_free(c);
+        return HG_ENOMEM;
+    }
+    hg_free((void *)*slot);
+    c->nframes = 1;
+    c->frames[0] = *f;
+    *slot = (Word_t)c;
+    return 0;
+}
+
+int hg_sym_add_symbol(hg_symbolizer_t *s, uint32_t space, uint64_t addr, const char *module,
+                      const char *function) {
+    space_t *sp = get_space(s, space, true);
+    hg_sym_frame_t f = {0};
+    f.module = module ? hg__sym_intern(s, base_name(module)) : NULL;
+    f.function = function ? hg__sym_intern(s, function) : NULL;
+    if (!sp || (module && !f.module) || (function && !f.function)) {
+        return HG_ENOMEM;
+    }
+    const sym_module_t *m = find_module(sp, addr, 0); /* when registered already */
+    f.offset = m ? addr - m->info.base : 0;
+    int rc = cache_set(sp, addr, &f);
+    return rc == 0 && addr > 0 ? cache_set(sp, addr - 1, &f) : rc;
+}
+
+/* Copies n frames to out, at most max: when cut, the innermost max-1 and the outermost (the
+ * function the address is in), as the backends keep them. */
+static size_t copy_kept(hg_sym_frame_t *out, const hg_sym_frame_t *f, size_t n, size_t max) {
+    if (n <= max) {
+        memcpy(out, f, n * sizeof *out);
+        return n;
+    }
+    memcpy(out, f, (max - 1) * sizeof *out);
+    out[max - 1] = f[n - 1];
+    return max;
+}
+
 size_t hg_sym_resolve(hg_symbolizer_t *s, uint32_t space, uint64_t addr, uint64_t ts_ns,
                       hg_sym_frame_t *out, size_t max) {
     if (max == 0) {
@@ -299,19 +341,15 @@ size_t hg_sym_resolve(hg_symbolizer_t *s, uint32_t space, uint64_t addr, uint64_
     PWord_t slot = sp ? (PWord_t)JudyLGet(sp->cache, addr, PJE0) : NULL;
     if (slot) {
         const cached_t *c = (const cached_t *)*slot;
-        size_t n = c->nframes < max ? c->nframes : max;
-        memcpy(out, c->frames, n * sizeof *out);
         s->stats.cache_hits++;
-        return n;
+        return copy_kept(out, c->frames, c->nframes, max);
     }
     hg_sym_frame_t frames[CACHE_FRAMES_MAX];
     size_t n = resolve_uncached(s, sp, addr, ts_ns, frames, CACHE_FRAMES_MAX);
     if (sp) {
         cache_store(sp, addr, frames, n);
     }
-    n = n < max ? n : max;
-    memcpy(out, frames, n * sizeof *out);
-    return n;
+    return copy_kept(out, frames, n, max);
 }
 
 hg_sym_stats_t hg_sym_stats(const hg_symbolizer_t *s) {

@@ -62,6 +62,13 @@ int hg_sym_add_module(hg_symbolizer_t *s, uint32_t space, const hg_sym_module_t 
 /* The module loaded at base in space is unloaded from ts_ns on. */
 int hg_sym_unload_module(hg_symbolizer_t *s, uint32_t space, uint64_t base, uint64_t ts_ns);
 
+/* Names the return address addr in space as the trace itself did (xperf dumps made with
+ * -symbols): resolving addr, or addr - 1 (the call site), then gives module!function without
+ * asking any backend. module is an image name or path (its file name is kept); function may be
+ * NULL (unresolved). Returns 0 or HG_ENOMEM. */
+int hg_sym_add_symbol(hg_symbolizer_t *s, uint32_t space, uint64_t addr, const char *module,
+                      const char *function);
+
 /* Resolves addr as seen in space at time ts_ns into at most max frames (innermost first);
  * returns how many were written (at least 1 when max >= 1). */
 size_t hg_sym_resolve(hg_symbolizer_t *s, uint32_t space, uint64_t addr, uint64_t ts_ns,

@@ -128,6 +128,7 @@ static int feed(hg_tracker_t *t, const hg_event_t *in) {
         return 0;
     }
     p->has_events = true;
+    p->heap_events |= ev.kind <= HG_EV_HEAP_DESTROY;
     return dispatch(t, p, &ev);
 }
 
@@ -231,7 +232,7 @@ static int build_visible(hg_tracker_t *t) {
     }
     for (uint32_t i = 0; i < t->nprocs; i++) {
         const hg__process_t *p = t->procs[i];
-        if (!p->ignored && (p->has_events || p->name)) {
+        if (!p->ignored && p->heap_events) { /* a kernel session lists every process */
             t->visible[t->nvisible++] = i;
         }
     }

@@ -381,6 +381,7 @@ typedef struct hg_stats_sample {
 } hg_stats_sample_t;
 
 const hg_trace_quality_t *hg_tracker_quality(const hg_tracker_t *t);
+/* Processes with at least one heap event that no filter excluded. */
 size_t hg_tracker_process_count(const hg_tracker_t *t);
 /* Fills out for process i (0..count-1); strings stay owned by the tracker. */
 void hg_tracker_process(const hg_tracker_t *t, size_t i, hg_process_summary_t *out);

@@ -211,7 +211,7 @@ typedef struct hg__process {
     uint32_t pid, parent_pid, instance;
     char *name, *cmdline;
     uint8_t pointer_size, allocator;
-    bool traced_from_start, ended, ignored, has_events, name_checked;
+    bool traced_from_start, ended, ignored, has_events, heap_events;
     uint64_t start_ts_ns, end_ts_ns;
     hg__liveset_t live;
     hg__heaps_t heaps;

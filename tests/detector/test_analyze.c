@@ -162,7 +162,7 @@ Test(analyze, bad_input_is_exit_2_and_writes_nothing) {
     cr_assert_neq(stat(out, &st), 0, "no report written");
     run_free(&r);
 
-    scratch_write("r.json", "earlier report\n");
+    free(scratch_write("r.json", "earlier report\n"));
     r = run_heapgate((const char *[]){"analyze", in, "-o", out, NULL});
     cr_assert_eq(r.status, 2);
     char *kept = read_file(out, NULL);
@@ -257,4 +257,15 @@ Test(analyze, demo_trace) {
     json_decref(j);
     run_free(&r);
     free(out);
+}
+
+Test(analyze, readme_shows_the_help_text) {
+    char *readme = read_file(HG_SOURCE_DIR "/README.md", NULL);
+    cr_assert_not_null(readme);
+    run_result_t r = run_heapgate((const char *[]){"--help", NULL});
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(readme, r.out), "README.md's command reference differs from --help:\n%s",
+              r.out);
+    run_free(&r);
+    free(readme);
 }

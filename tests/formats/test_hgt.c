@@ -211,7 +211,7 @@ Test(hgt_roundtrip, file_writer_and_progress) {
     struct stat st;
     cr_assert_eq(stat(path, &st), 0);
     uint64_t size = (uint64_t)st.st_size;
-    hg_read_options_t ro = {on_progress, &size};
+    hg_read_options_t ro = {.progress = on_progress, .progress_ud = &size};
     hgt_rec_t rec;
     hgt_rec_init(&rec);
     hg_read_result_t res;

@@ -135,7 +135,7 @@ static int read_n(const char *text, size_t n) {
     R.progress_calls = R.progress_last = R.progress_total = 0;
     FILE *fp = fmemopen((void *)text, n, "rb");
     cr_assert_not_null(fp);
-    hg_read_options_t opt = {on_progress, NULL};
+    hg_read_options_t opt = {.progress = on_progress};
     hg_error_clear(&ERR);
     int rc = hg_text_read(fp, "t.txt", n, (hg_sink_t){&ops, NULL}, &opt, &RES, &ERR);
     fclose(fp);

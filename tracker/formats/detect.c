@@ -30,12 +30,26 @@ static bool first_line_is(const uint8_t *p, size_t n, const char *word) {
     return false;
 }
 
+/* An ETL file starts with a WMI_BUFFER_HEADER of type 4 (HEADER) whose first event is the trace
+ * header: a SYSTEM_TRACE_HEADER (type 1 or 2, flags 0xC0) with HookId 0 (etw-format.md §1.2,
+ * §1.6). */
+static bool is_etl(const uint8_t *p, size_t n) {
+    return n >= 0x50 && p[0x36] == 4 && p[0x37] == 0 && (p[0x4A] == 1 || p[0x4A] == 2) &&
+           p[0x4B] == 0xC0 && p[0x4E] == 0 && p[0x4F] == 0;
+}
+
 hg_format_t hg_format_detect(const uint8_t *head, size_t n) {
     if (n >= sizeof hgt_magic && memcmp(head, hgt_magic, sizeof hgt_magic) == 0) {
         return HG_FMT_HGT;
     }
     if (first_line_is(head, n, "hgtrace")) {
         return HG_FMT_TEXT;
+    }
+    if (is_etl(head, n)) {
+        return HG_FMT_ETL;
+    }
+    if (first_line_is(head, n, "BeginHeader")) {
+        return HG_FMT_XPERF; /* xperf -a dumper, etw-format.md §4.1 */
     }
     return HG_FMT_UNKNOWN;
 }
@@ -64,6 +78,10 @@ static reader_fn reader_for(hg_format_t fmt) {
         return hg_hgt_read;
     case HG_FMT_TEXT:
         return hg_text_read;
+    case HG_FMT_ETL:
+        return hg_etl_read;
+    case HG_FMT_XPERF:
+        return hg_xperf_read;
     default:
         return NULL;
     }
@@ -91,7 +109,8 @@ int hg_read_file(const char *path, hg_sink_t sink, const hg_read_options_t *opt,
         rc = read ? read(fp, path, size, sink, opt, res, err)
                   : hg_error_set(err, HG_EFORMAT,
                                  "%s: offset 0: not a heapgate trace (.hgt), text trace "
-                                 "(\"hgtrace 1\") or other supported format",
+                                 "(\"hgtrace 1\"), ETL file, xperf text dump or other "
+                                 "supported format",
                                  path);
     }
     fclose(fp);

@@ -31,12 +31,18 @@ typedef struct hg_read_options {
     /* Called now and then with the bytes consumed so far and the total (0 when unknown). */
     void (*progress)(void *ud, uint64_t bytes_done, uint64_t bytes_total);
     void *progress_ud;
+    /* Frames the input names itself (xperf dumps made with -symbols): the return address addr
+     * in process pid is module!function (function NULL: unresolved). Called once per (pid,
+     * addr), before the events using it are delivered. Returns 0, or a negative HG_E... code
+     * that stops the reader. NULL: not interested. */
+    int (*symbol)(void *ud, uint32_t pid, uint64_t addr, const char *module, const char *function);
+    void *symbol_ud;
 } hg_read_options_t;
 
 typedef struct hg_read_result {
     hg_format_t format;
-    bool truncated;      /* input ended before its last unit was whole */
-    char warning[512];   /* when truncated: file, offset and what was cut */
+    bool truncated;    /* input ended before its last unit was whole */
+    char warning[512]; /* when truncated: file, offset and what was cut */
     uint64_t bytes_read;
 } hg_read_result_t;
 
@@ -52,6 +58,12 @@ int hg_hgt_read(FILE *fp, const char *name, uint64_t size_bytes, hg_sink_t sink,
                 const hg_read_options_t *opt, hg_read_result_t *res, hg_error_t *err);
 int hg_text_read(FILE *fp, const char *name, uint64_t size_bytes, hg_sink_t sink,
                  const hg_read_options_t *opt, hg_read_result_t *res, hg_error_t *err);
+/* Windows ETW trace (docs/etl-reader.md). fp must be seekable. */
+int hg_etl_read(FILE *fp, const char *name, uint64_t size_bytes, hg_sink_t sink,
+                const hg_read_options_t *opt, hg_read_result_t *res, hg_error_t *err);
+/* `xperf -a dumper` text dump (docs/etl-reader.md); named frames go to opt->symbol. */
+int hg_xperf_read(FILE *fp, const char *name, uint64_t size_bytes, hg_sink_t sink,
+                  const hg_read_options_t *opt, hg_read_result_t *res, hg_error_t *err);
 
 /* ---- .hgt push reader (live streams) ----------------------------------------------------- */
 
@@ -80,9 +92,9 @@ uint64_t hg_hgt_push_offset(const hg_hgt_push_t *p);
 typedef struct hg_hgt_writer hg_hgt_writer_t;
 
 typedef struct hg_hgt_write_options {
-    int compression_level;  /* zlib level 0-9; -1 = default (1: fast) */
-    uint32_t chunk_bytes;   /* uncompressed bytes per chunk (default 1 MiB) */
-    bool stored;            /* write chunks uncompressed (method 0: streams, not files) */
+    int compression_level; /* zlib level 0-9; -1 = default (1: fast) */
+    uint32_t chunk_bytes;  /* uncompressed bytes per chunk (default 1 MiB) */
+    bool stored;           /* write chunks uncompressed (method 0: streams, not files) */
 } hg_hgt_write_options_t;
 
 void hg_hgt_write_options_init(hg_hgt_write_options_t *opt);
@@ -97,7 +109,8 @@ hg_hgt_writer_t *hg_hgt_writer_open(const char *path, const hg_hgt_write_options
 hg_hgt_writer_t *hg_hgt_writer_open_stream(FILE *fp, const char *name,
                                            const hg_hgt_write_options_t *opt, hg_error_t *err);
 /* The sink that writes into the file; valid until close or abort. Its callbacks fail with
- * HG_EIO or HG_ENOMEM (details from hg_hgt_writer_error). */
+ * HG_EIO or HG_ENOMEM, HG_EUSAGE for an event kind outside 1..HG_EV_KIND_MAX or a stack id 0,
+ * HG_ELIMIT for a build-id over 64 bytes (details from hg_hgt_writer_error). */
 hg_sink_t hg_hgt_writer_sink(hg_hgt_writer_t *w);
 /* Writes what is buffered as a whole chunk now (streams: so the reader sees it). */
 int hg_hgt_writer_flush(hg_hgt_writer_t *w, hg_error_t *err);
