@@ -107,7 +107,7 @@ extern atomic_int hg__flush_each;
 /* Captured stack of the current event (innermost first, agent frames trimmed). */
 typedef struct hg__stack {
     uint32_t n;
-    uint64_t frames[HG_AG_MAX_DEPTH];
+    uint64_t frames[HG_AG_MAX_DEPTH + 1]; /* the hook's position, then depth frames */
 } hg__stack_t;
 
 void hg__rec_alloc(void *p, size_t size);

@@ -1,5 +1,9 @@
-/* unwind.c - the stack of each allocation: return addresses, innermost first, with the agent's
- * own frames (the hook and what it called) trimmed, so the first frame is the allocating call.
+/* unwind.c - the stack of each allocation, innermost first. As in .hgt (and ETW), frame 0 is
+ * where execution was, not a return address: a position inside the agent's hook (the
+ * allocation function the program called, which reports trim); the return addresses follow,
+ * the first being the allocating call's. What the hook called (recorder, unwinder) is dropped.
+ * Reports look up return addresses minus one (the call instruction) but frame 0 as it is, so
+ * a return address in frame 0 would name the line after the call.
  *
  * Two unwinders. libunwind (the default) reads DWARF call frame information and so works on
  * code built without frame pointers, as distributions build it; its x86-64 fast path
@@ -39,14 +43,18 @@ static bool is_self(uint64_t addr) {
     return addr >= self_lo && addr < self_hi;
 }
 
-/* Copies frames[first..n) after the agent's own leading frames, at most depth of them. */
+/* Copies the last of the agent's own leading frames (the return address into the hook: a
+ * position inside it) and, after it, at most depth of the frames beyond. */
 static void keep(hg__stack_t *st, const uint64_t *frames, uint32_t n) {
     uint32_t first = 0;
     while (first < n && is_self(frames[first])) {
         first++;
     }
     st->n = 0;
-    for (uint32_t i = first; i < n && st->n < depth; i++) {
+    if (first > 0) {
+        st->frames[st->n++] = frames[first - 1];
+    }
+    for (uint32_t i = first; i < n && st->n < depth + 1; i++) {
         st->frames[st->n++] = frames[i];
     }
 }
