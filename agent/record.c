@@ -19,7 +19,11 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#define DEFER_SLOTS 32
+/* Events from signal handlers that interrupted the agent wait here until the lock is next
+ * released. A handler may run many times while its thread waits for the lock (the helper
+ * thread sending a chunk to a busy heapgate): what does not fit is counted as lost. About 1 KB
+ * each, in pages touched only when used. */
+#define DEFER_SLOTS 128
 
 typedef struct deferred {
     atomic_int state; /* 0 free, 1 being written, 2 ready */
