@@ -227,6 +227,39 @@ Test(run, executed_programs_not_traced_unless_followed) {
     proc_free(&res);
 }
 
+/* Children of vfork (and of posix_spawn and system(3), which start them with a vfork-like clone)
+ * share the traced process's memory, and so its agent, until they exec or exit: the parent's
+ * stream must go on intact. */
+Test(run, spawned_children_leave_the_parent_stream_intact) {
+    proc_result_t res;
+    const char *argv[] = {prog("spawn"), prog("plain"), NULL};
+    json_t *j = heapgate_run(NULL, argv, &res);
+    cr_expect_str_eq(res.out, "plain 1\nplain 1\nshell\nspawn 0 0 9 0 1\n");
+    cr_expect_eq(json_array_size(json_object_get(j, "processes")), 1);
+    cr_expect_eq(jint(j, "leaked_bytes"), 23);
+    cr_expect_eq(jint(j, "leaked_blocks"), 2);
+    cr_expect(json_is_false(json_object_get(j, "incomplete")));
+    cr_expect_eq(json_array_size(json_object_get(j, "anomalies")), 0);
+    json_decref(j);
+    proc_free(&res);
+    j = heapgate_run((const char *[]){"--follow-children", NULL}, argv, &res);
+    json_t *procs = json_object_get(j, "processes");
+    cr_assert_geq(json_array_size(procs), 4, "spawn, plain twice and the shell");
+    cr_expect_eq(jint(json_array_get(procs, 0), "leaked_bytes"), 23);
+    int found = 0;
+    for (size_t i = 1; i < json_array_size(procs); i++) {
+        json_t *p = json_array_get(procs, i);
+        if (strcmp(jstr(p, "name"), "plain") == 0) {
+            found++;
+            cr_expect_eq(jint(p, "leaked_bytes"), 128);
+            cr_expect_eq(jint(p, "parent_pid"), jint(json_array_get(procs, 0), "pid"));
+        }
+    }
+    cr_expect_eq(found, 2, "both runs of plain are traced");
+    json_decref(j);
+    proc_free(&res);
+}
+
 /* ---- options ------------------------------------------------------------------------------ */
 
 Test(run, frame_pointer_unwinding_and_depth) {
