@@ -34,7 +34,10 @@ fmt="%e %U %S %M"
 measure() {
   local label=$1
   shift
-  /usr/bin/time -o "$out/$label.last" -f "$fmt" "$@" >/dev/null 2>"$out/$label.stderr"
+  if ! /usr/bin/time -o "$out/$label.last" -f "$fmt" "$@" >/dev/null 2>"$out/$label.stderr"; then
+    echo "$label: failed (exit status in $out/$label.last, messages in $out/$label.stderr)" >&2
+    exit 1
+  fi
   awk '{printf "%s %.3f %s\n", $1, $2 + $3, $4}' "$out/$label.last" >>"$out/$label.times"
 }
 
