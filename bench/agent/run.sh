@@ -2,8 +2,9 @@
 # bench/agent/run.sh - the capture agent's cost against heaptrack's, on mallocbench.c built the
 # way distributions build (-O2 -g, no forced frame pointers). In one run, alternating:
 #   plain     mallocbench ROUNDS WORK
-#   heapgate  heapgate run --save T.hgt -o /dev/null -- mallocbench ROUNDS WORK  (default mode)
-#   fp        the same with --unwind=fp (and no --save)
+#   heapgate  heapgate run -o /dev/null -- mallocbench ROUNDS WORK  (the default mode)
+#   save      the same with --save T.hgt (the trace kept, for the report times below)
+#   fp        the default mode with --unwind=fp
 #   heaptrack heaptrack -o H mallocbench ROUNDS WORK
 # then the report time of `heapgate analyze T.hgt` against `heaptrack_print H.zst`, the
 # program's peak RSS with and without the agent, heapgate's own peak RSS, and trace sizes per
@@ -46,9 +47,10 @@ measure() {
 rm -f "$out"/*.times "$out"/*.kib "$out"/ht.*
 for i in $(seq "$reps"); do
   measure plain "$prog" "$rounds" "$work"
-  measure heapgate "$hg" run --save "$out/trace.hgt" -o /dev/null --max-leaked-bytes 1G \
-    -- "$prog" "$rounds" "$work"
+  measure heapgate "$hg" run -o /dev/null --max-leaked-bytes 1G -- "$prog" "$rounds" "$work"
   grep -o 'peak RSS [0-9]*' "$out/heapgate.stderr" | awk '{print $3}' >>"$out/agent_rss.kib"
+  measure save "$hg" run --save "$out/trace.hgt" -o /dev/null --max-leaked-bytes 1G \
+    -- "$prog" "$rounds" "$work"
   measure fp "$hg" run -o /dev/null --max-leaked-bytes 1G --unwind=fp -- "$prog" "$rounds" "$work"
   measure heaptrack heaptrack -o "$out/ht.$i" "$prog" "$rounds" "$work"
 done
@@ -72,7 +74,7 @@ leaks=$2
 pw=$(col plain 1); pc=$(col plain 2)
 echo "mallocbench $rounds rounds, work $work: $nev events ($leaks leaked blocks), $reps runs each, medians"
 printf "%-10s %9s %7s %9s %7s %12s\n" mode wall_s x_plain cpu_s x_plain peak_rss_kib
-for m in plain heapgate fp heaptrack; do
+for m in plain heapgate save fp heaptrack; do
   w=$(col $m 1); c=$(col $m 2); r=$(col $m 3)
   printf "%-10s %9.3f %7.2f %9.3f %7.2f %12s\n" $m "$w" "$(echo "$w / $pw" | bc -l)" "$c" \
     "$(echo "$c / $pc" | bc -l)" "$r"
