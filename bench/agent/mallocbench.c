@@ -7,8 +7,8 @@
  * leaks one small record: a few hundred leaks in all. Between allocations it does some work
  * on the data, as programs do: tokens are sorted and each gets a few passes of checksumming
  * (WORK passes, default 100: with it heaptrack costs about 3.7x the plain run's wall time and
- * 6x its CPU here, as the issue measured on its reference program). Deterministic (own PRNG); prints a checksum so the work
- * cannot be optimised away, and its peak RSS and CPU time on stderr.
+ * 6x its CPU here, as the issue measured on its reference program). Deterministic (own PRNG);
+ * prints a checksum so the work cannot be optimised away, and its peak RSS and CPU time on stderr.
  *
  * Usage: mallocbench [ROUNDS [WORK]] (default 2000 rounds: about 14 million events). */
 #include <stdint.h>
