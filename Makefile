@@ -40,8 +40,9 @@ fuzz: deps-test
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz -j $(JOBS)
 
+# bench/README.md: the foundation's benchmark; AREA=NAME runs bench/NAME/run.sh, AREA=all every one.
 bench: deps-bench
-	bench/run.sh
+	bench/run.sh $(AREA)
 
 clean:
 	rm -rf build

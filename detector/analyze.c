@@ -1,5 +1,7 @@
 /* analyze.c - `heapgate analyze`: every input is read into its own tracker and symbolizer,
- * added to one report (sites merged by identity), then suppressions, the gate and the outputs.
+ * added to one report (sites merged by identity), then suppressions (hg__analyze_report, also
+ * used by diff and merge for inputs that are traces), the gate (with --baseline's checks) and
+ * the outputs.
  * Exit status: 0 pass, 1 gate failed, 2 usage or input error (nothing written then).
  *
  * The steps after the traces are in (hg__report_run) are shared with the commands that trace
@@ -83,36 +85,64 @@ static bool has_glibc_process(const hg_report_t *r) {
     return false;
 }
 
-static int finish_report(const hg_analyze_opts_t *o, hg_report_t *r, hg_suppressions_t *s,
-                         hg_error_t *err) {
+static int finish_report(hg_report_t *r, hg_suppressions_t *s, hg_error_t *err) {
     r->tool_version = hg_strdup(hg__version());
     hg_report_sort(r);
     int rc = r->tool_version ? 0 : HG_ENOMEM;
     if (!rc && has_glibc_process(r)) {
         rc = hg__runtime_rules_add(s);
     }
-    if (!rc) {
-        rc = hg__suppressions_apply(s, r);
-    }
-    if (!rc) {
-        rc = hg__gate_evaluate(&o->gate, r);
-    }
+    rc = rc ? rc : hg__suppressions_apply(s, r);
     return rc ? hg_error_set(err, rc, "out of memory while building the report") : 0;
+}
+
+/* The report of the traces fill adds, suppressions applied, no gate; *out is the caller's
+ * (NULL on failure, err set). */
+static int report_build(const hg_analyze_opts_t *o, hg_report_fill_fn fill, void *ud,
+                        hg_report_t **out, hg_error_t *err) {
+    hg_report_t *r = hg_report_new();
+    hg_suppressions_t *s = hg__suppressions_new();
+    hg_trim_t *trim = hg__trim_new(o->trim_patterns, o->ntrim_patterns, o->no_default_trim);
+    int rc = r && s && trim ? load_suppressions(o, s, err)
+                            : hg_error_set(err, HG_ENOMEM, "out of memory");
+    if (!rc) {
+        rc = build_report(fill, ud, r, trim, err);
+    }
+    if (!rc) {
+        rc = finish_report(r, s, err);
+    }
+    hg__trim_free(trim);
+    hg__suppressions_free(s);
+    if (rc) {
+        hg_report_free(r);
+        r = NULL;
+    }
+    *out = r;
+    return rc;
+}
+
+int hg__analyze_report(const hg_analyze_opts_t *o, const char *const *inputs, size_t ninputs,
+                       hg_report_t **out, hg_error_t *err) {
+    hg_analyze_opts_t one = *o;
+    one.ninputs = ninputs < HG_MAX_LIST ? ninputs : HG_MAX_LIST;
+    for (size_t i = 0; i < one.ninputs; i++) {
+        one.inputs[i] = inputs[i];
+    }
+    return report_build(&one, fill_from_inputs, &one, out, err);
 }
 
 int hg__report_run(hg_analyze_opts_t *o, hg_report_fill_fn fill, void *ud, FILE *default_stream) {
     hg_error_t err;
     hg_error_clear(&err);
-    hg_report_t *r = hg_report_new();
-    hg_suppressions_t *s = hg__suppressions_new();
-    hg_trim_t *trim = hg__trim_new(o->trim_patterns, o->ntrim_patterns, o->no_default_trim);
-    int rc = r && s && trim ? load_suppressions(o, s, &err)
-                            : hg_error_set(&err, HG_ENOMEM, "out of memory");
+    hg_report_t *r = NULL;
+    /* before the long part: a bad baseline fails fast */
+    int rc = hg__baseline_load(&o->gate, &err);
     if (!rc) {
-        rc = build_report(fill, ud, r, trim, &err);
+        rc = report_build(o, fill, ud, &r, &err);
     }
     if (!rc) {
-        rc = finish_report(o, r, s, &err);
+        rc = hg__gate_evaluate(&o->gate, r);
+        rc = rc ? hg_error_set(&err, rc, "out of memory while building the report") : 0;
     }
     if (!rc) {
         rc = hg__write_outputs(o, r, default_stream, &err);
@@ -121,8 +151,7 @@ int hg__report_run(hg_analyze_opts_t *o, hg_report_fill_fn fill, void *ud, FILE 
     if (rc) {
         print_error(&err);
     }
-    hg__trim_free(trim);
-    hg__suppressions_free(s);
+    hg__baseline_free(&o->gate);
     hg_report_free(r);
     return status;
 }

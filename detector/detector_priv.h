@@ -29,6 +29,11 @@ typedef struct hg_gate_opts {
     int fail_on_severity; /* 0 = none given */
     bool fail_on_given;
     bool count_outstanding, count_released;
+    const char *baseline_path; /* --baseline: checks against an earlier JSON report */
+    bool fail_on_new;          /* --fail-on-new (implied by --baseline alone) */
+    bool has_max_growth;       /* --max-growth-bytes */
+    uint64_t max_growth_bytes;
+    hg_report_t *baseline; /* loaded by hg__baseline_load, freed by hg__baseline_free */
 } hg_gate_opts_t;
 
 typedef enum { HG_PROGRESS_AUTO, HG_PROGRESS_ALWAYS, HG_PROGRESS_NEVER } hg_progress_mode_t;
@@ -135,6 +140,32 @@ bool hg__template_match(const char *templ, const char *str);
 /* Evaluates the thresholds on r and records each check and the verdict in r->gate. */
 int hg__gate_evaluate(const hg_gate_opts_t *g, hg_report_t *r);
 
+/* ---- baseline.c: --baseline, --fail-on-new, --max-growth-bytes; site lookups by identity -- */
+
+/* Reads g->baseline_path (when set) into g->baseline. HG_EFORMAT/HG_EIO with err naming it. */
+int hg__baseline_load(hg_gate_opts_t *g, hg_error_t *err);
+void hg__baseline_free(hg_gate_opts_t *g);
+/* Adds the baseline checks to r->gate.checks (before the verdict is taken). 0 or HG_ENOMEM. */
+int hg__baseline_checks(const hg_gate_opts_t *g, hg_report_t *r);
+/* The bytes (or blocks) of s the gate counts: leaked, plus outstanding and released-by-destroy
+ * when the options say so; 0 for a suppressed site. */
+uint64_t hg__site_counted(const hg_gate_opts_t *g, const hg_rsite_t *s, bool bytes);
+
+/* Sites of a report sorted by id, for lookups by ASLR-stable identity. */
+typedef struct hg_site_index {
+    const hg_rsite_t **v;
+    size_t n;
+} hg_site_index_t;
+int hg__site_index_build(hg_site_index_t *x, const hg_report_t *r); /* 0 or HG_ENOMEM */
+const hg_rsite_t *hg__site_index_find(const hg_site_index_t *x, const char *id);
+void hg__site_index_free(hg_site_index_t *x);
+
+/* ---- diff.c, merge.c: reports of earlier runs -------------------------------------------- */
+
+/* Loads a JSON report, or analyzes a trace with o's options (suppressions applied, no gate). */
+int hg__load_report(const hg_analyze_opts_t *o, const char *path, hg_report_t **out,
+                    hg_error_t *err);
+
 /* ---- output.c ---------------------------------------------------------------------------- */
 
 /* Writes r to every output (stdout/stderr when none); all or nothing: outputs are committed
@@ -159,6 +190,13 @@ int hg__report_run(hg_analyze_opts_t *o, hg_report_fill_fn fill, void *ud, FILE 
 
 /* runtime_rules.c: the built-in "runtime" suppressions (shown, never gated). */
 int hg__runtime_rules_add(hg_suppressions_t *s);
+
+/* Builds the report of these traces with o's options, suppressions applied, no gate; *out is
+ * the caller's (NULL on failure, err set). */
+int hg__analyze_report(const hg_analyze_opts_t *o, const char *const *inputs, size_t ninputs,
+                       hg_report_t **out, hg_error_t *err);
+int hg__cmd_diff(int argc, char **argv);
+int hg__cmd_merge(int argc, char **argv);
 
 /* cli.c */
 int hg__print_help(FILE *out); /* the full help text; returns HG_EXIT_PASS */

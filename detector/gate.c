@@ -5,7 +5,8 @@
  * --max-leaked-blocks, --max-site-bytes) the gate fails on any leaked byte left after
  * suppressions; without --fail-on it fails on any error-severity anomaly. Outstanding blocks
  * (process still running at trace end) and blocks released by HeapDestroy count as leaked only
- * with --count-outstanding / --count-released. */
+ * with --count-outstanding / --count-released. With --baseline (baseline.c) the default leak
+ * check gives way to the baseline's checks: known leaks pass, new ones and growth fail. */
 #include "detector_priv.h"
 
 #include <string.h>
@@ -82,7 +83,9 @@ static int check_sites(const hg_gate_opts_t *g, hg_report_t *r) {
 }
 
 static int check_leaks(const hg_gate_opts_t *g, hg_report_t *r) {
-    bool any = g->has_max_leaked_bytes || g->has_max_leaked_blocks || g->has_max_site_bytes;
+    /* with a baseline, known leaks are allowed: the baseline checks replace the default */
+    bool any =
+        g->has_max_leaked_bytes || g->has_max_leaked_blocks || g->has_max_site_bytes || g->baseline;
     int rc = 0;
     if (g->has_max_leaked_bytes || !any) {
         rc = check_u64(r, "max-leaked-bytes", counted(g, &r->totals, true),
@@ -155,6 +158,9 @@ int hg__gate_evaluate(const hg_gate_opts_t *g, hg_report_t *r) {
     }
     if (!rc) {
         rc = check_fail_on(g, r);
+    }
+    if (!rc && g->baseline) {
+        rc = hg__baseline_checks(g, r);
     }
     r->gate.evaluated = rc == 0;
     r->gate.passed = true;

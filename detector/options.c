@@ -175,6 +175,26 @@ static int opt_count_released(hg_analyze_opts_t *o, const char *arg, hg_error_t 
     return 0;
 }
 
+static int opt_baseline(hg_analyze_opts_t *o, const char *arg, hg_error_t *err) {
+    if (!*arg) {
+        return bad(err, "baseline", arg, "a JSON report of an earlier run");
+    }
+    o->gate.baseline_path = arg;
+    return 0;
+}
+
+static int opt_fail_on_new(hg_analyze_opts_t *o, const char *arg, hg_error_t *err) {
+    (void)arg;
+    (void)err;
+    o->gate.fail_on_new = true;
+    return 0;
+}
+
+static int opt_max_growth_bytes(hg_analyze_opts_t *o, const char *arg, hg_error_t *err) {
+    return opt_bytes("max-growth-bytes", arg, &o->gate.max_growth_bytes, &o->gate.has_max_growth,
+                     err);
+}
+
 static int opt_cluster_gap(hg_analyze_opts_t *o, const char *arg, hg_error_t *err) {
     if (hg_parse_bytes(arg, &o->tracker.cluster_gap_bytes) || !o->tracker.cluster_gap_bytes) {
         return bad(err, "cluster-gap", arg, "a byte count above 0 such as 1M");
@@ -238,6 +258,9 @@ static const opt_def_t table[] = {
     {"fail-on", true, opt_fail_on},
     {"count-outstanding", false, opt_count_outstanding},
     {"count-released", false, opt_count_released},
+    {"baseline", true, opt_baseline},
+    {"fail-on-new", false, opt_fail_on_new},
+    {"max-growth-bytes", true, opt_max_growth_bytes},
     {"cluster-gap", true, opt_cluster_gap},
     {"samples", true, opt_samples},
     {"trim", true, opt_trim},
@@ -255,10 +278,18 @@ static const opt_def_t *find(const char *name) {
     return NULL;
 }
 
+/* A damaged debug file or a symbol server that failed: its frames stay module+0xoffset, the
+ * report is still written, and the reason goes to stderr. */
+static void sym_warning(void *ctx, const char *msg) {
+    (void)ctx;
+    fprintf(stderr, "heapgate: warning: %s\n", msg);
+}
+
 void hg__analyze_opts_init(hg_analyze_opts_t *o) {
     memset(o, 0, sizeof *o);
     hg_tracker_options_init(&o->tracker);
     hg_sym_options_init(&o->sym);
+    o->sym.on_warning = sym_warning;
     hg_write_options_init(&o->write);
     o->format = -1;
     o->color = "auto";
@@ -295,6 +326,10 @@ int hg__analyze_opts_finish(hg_analyze_opts_t *o, hg_error_t *err) {
         if (rc) {
             return rc;
         }
+    }
+    if ((o->gate.fail_on_new || o->gate.has_max_growth) && !o->gate.baseline_path) {
+        return hg_error_set(err, HG_EUSAGE, "--%s needs --baseline OLD.json",
+                            o->gate.fail_on_new ? "fail-on-new" : "max-growth-bytes");
     }
     if (o->format >= 0 && !hg_report_format_available((hg_report_format_t)o->format)) {
         return hg_error_set(err, HG_EUSAGE, "--format: %s is not available in this build",

@@ -15,8 +15,10 @@ static const char *const format_names[HG_RF_COUNT] = {
 };
 
 static const writer_fn writers[HG_RF_COUNT] = {
-    [HG_RF_TEXT] = hg_report_write_text,
-    [HG_RF_JSON] = hg_report_write_json,
+    [HG_RF_TEXT] = hg_report_write_text,           [HG_RF_JSON] = hg_report_write_json,
+    [HG_RF_HTML] = hg_report_write_html,           [HG_RF_PPROF] = hg_report_write_pprof,
+    [HG_RF_SARIF] = hg_report_write_sarif,         [HG_RF_JUNIT] = hg_report_write_junit,
+    [HG_RF_COLLAPSED] = hg_report_write_collapsed,
 };
 
 /* Suffixes before any ".gz". ".pb.gz" is handled apart: pprof is gzip by definition. */

@@ -288,6 +288,22 @@ int hg_report_write(const hg_report_t *r, hg_report_format_t f, const hg_write_o
 /* Per-format writers (hg_report_write dispatches to these). */
 void hg_report_write_text(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
 void hg_report_write_json(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
+void hg_report_write_html(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
+/* Always gzip-compressed itself (pprof files are gzip): open o without gzip. */
+void hg_report_write_pprof(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
+void hg_report_write_sarif(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
+void hg_report_write_junit(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
+void hg_report_write_collapsed(const hg_report_t *r, const hg_write_options_t *opt, hg_out_t *o);
+
+/* ---- reading a JSON report back (reports/json_read.c) ------------------------------------- */
+
+/* Reads a JSON report (docs/report-json.md; plain or gzip-compressed) into a new, sorted
+ * model. Returns NULL with err set on failure: HG_EFORMAT naming the file and the key's path
+ * (or the line and column of a syntax error), HG_EIO, HG_ELIMIT, HG_ENOMEM. Keys it does not
+ * know are ignored; schema_version must be present and equal HG_REPORT_SCHEMA_VERSION. */
+hg_report_t *hg_report_read_json(const char *path, hg_error_t *err);
+/* The same from memory (len bytes, no NUL needed); name is used in messages. */
+hg_report_t *hg_report_parse_json(const void *data, size_t len, const char *name, hg_error_t *err);
 
 /* Formats an address frame the way every writer shows it: "function (file:line)",
  * "module+0x1a2b" or "0x7ffe12345678". */

@@ -20,6 +20,10 @@ typedef struct hg__sym_backend {
 /* A copy of str that lives until hg_sym_close (deduplicated); NULL for NULL or no memory. */
 const char *hg__sym_intern(hg_symbolizer_t *s, const char *str);
 const hg_sym_options_t *hg__sym_options(const hg_symbolizer_t *s);
+/* Counts a warning about debug information and hands it to the on_warning option. */
+void hg__sym_warn(hg_symbolizer_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The symbol path, parsed on first use (sympath.h); NULL when out of memory. */
+struct hg_sympath *hg__sym_path(hg_symbolizer_t *s);
 
 /* The backends this build has (CMake lists them in HG_SYM_BACKEND_LIST), NULL-terminated. */
 extern const hg__sym_backend_t *const hg__sym_backend_table[];

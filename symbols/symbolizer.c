@@ -5,10 +5,15 @@
  * load that was current at the requested time (a base can be reused after an unload). Modules
  * open their debug information lazily, on the first address resolved in them, by asking each
  * backend in turn. Results are cached per (space, address); strings are interned in a JudyHS
- * pool so frames can point at them until hg_sym_close. */
+ * pool so frames can point at them until hg_sym_close. Backends share the symbol path, parsed
+ * once on first use (sympath.h), and report damaged debug files through hg__sym_warn, which
+ * counts them and passes them to the on_warning option. */
 #include "backend.h"
+#include "sympath.h"
 
 #include <Judy.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +45,8 @@ typedef struct space {
 struct hg_symbolizer {
     hg_sym_options_t opt;
     char *symbol_path;
+    hg_sympath_t *sympath; /* parsed on first use */
+    bool sympath_parsed;
     Pvoid_t spaces;  /* space id -> space_t* */
     Pvoid_t strings; /* JudyHS: string -> interned copy */
     char **owned;    /* interned copies, freed at close */
@@ -76,6 +83,30 @@ hg_symbolizer_t *hg_sym_open(const hg_sym_options_t *opt, hg_error_t *err) {
 
 const hg_sym_options_t *hg__sym_options(const hg_symbolizer_t *s) {
     return &s->opt;
+}
+
+void hg__sym_warn(hg_symbolizer_t *s, const char *fmt, ...) {
+    s->stats.warnings++;
+    if (s->opt.on_warning) {
+        char msg[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        s->opt.on_warning(s->opt.warning_ctx, msg);
+    }
+}
+
+static void path_warning(void *ctx, const char *msg) {
+    hg__sym_warn(ctx, "%s", msg);
+}
+
+hg_sympath_t *hg__sym_path(hg_symbolizer_t *s) {
+    if (!s->sympath_parsed) {
+        s->sympath_parsed = true;
+        s->sympath = hg_sympath_parse(s->symbol_path, path_warning, s);
+    }
+    return s->sympath;
 }
 
 const char *hg__sym_intern(hg_symbolizer_t *s, const char *str) {
@@ -390,6 +421,7 @@ void hg_sym_close(hg_symbolizer_t *s) {
         hg_free(s->owned[i]);
     }
     hg_free(s->owned);
+    hg_sympath_free(s->sympath);
     hg_free(s->symbol_path);
     hg_free(s);
 }

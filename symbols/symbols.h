@@ -48,6 +48,10 @@ typedef struct hg_sym_options {
     const char *symbol_path;
     bool demangle;       /* C++ names demangled (default true) */
     bool no_debug_files; /* module+offset only: do not open any file */
+    /* Receives each warning about debug information (a damaged debug file, a symbol server
+     * that failed), after it was counted in hg_sym_stats; NULL: counted only. */
+    void (*on_warning)(void *ctx, const char *msg);
+    void *warning_ctx;
 } hg_sym_options_t;
 
 void hg_sym_options_init(hg_sym_options_t *opt);
@@ -79,6 +83,7 @@ const char *hg_sym_backends(void);
 
 typedef struct hg_sym_stats {
     uint64_t lookups, cache_hits, modules, modules_with_symbols, unresolved;
+    uint64_t warnings; /* damaged debug files, failed downloads, ... (see on_warning) */
 } hg_sym_stats_t;
 hg_sym_stats_t hg_sym_stats(const hg_symbolizer_t *s);
 

@@ -69,19 +69,22 @@ static int note_lfh(hg__process_t *p, const hg__heap_t *h, uint64_t size,
     return hg__anomaly_note(p, HG_A13_NO_LFH, 0, stack_id, &ev, ev.addr, st->etw_requests);
 }
 
-int hg__anomalies_lfh(hg__process_t *p, const hg__heap_t *h) {
-    Word_t size = 0;
-    for (PWord_t v = (PWord_t)JudyLFirst(h->sizes, &size, PJE0); v && size < LFH_MAX_SIZE;
-         v = (PWord_t)JudyLNext(h->sizes, &size, PJE0)) {
-        const hg__size_stat_t *st = (const hg__size_stat_t *)*v;
-        if (st->etw_requests >= LFH_MIN_REQUESTS && !st->lfh_seen) {
-            int rc = note_lfh(p, h, size, st);
-            if (rc) {
-                return rc;
-            }
-        }
+typedef struct lfh_check {
+    hg__process_t *p;
+    const hg__heap_t *h;
+} lfh_check_t;
+
+static int check_lfh_size(void *ud, uint64_t size, const hg__size_stat_t *st) {
+    const lfh_check_t *c = ud;
+    if (st->etw_requests >= LFH_MIN_REQUESTS && !st->lfh_seen) {
+        return note_lfh(c->p, c->h, size, st);
     }
     return 0;
+}
+
+int hg__anomalies_lfh(hg__process_t *p, const hg__heap_t *h) {
+    lfh_check_t c = {p, h};
+    return hg__sizes_visit(&h->sizes, LFH_MAX_SIZE - 1, check_lfh_size, &c);
 }
 
 /* The severity of kind in a trace that is (in)complete, for a process traced from its start

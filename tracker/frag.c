@@ -21,27 +21,31 @@ typedef struct heap_walk {
     double fit_sum[HG_FIT_SIZES];
 } heap_walk_t;
 
+/* Keeps size among the most requested ones so far (visited in ascending order, so on a tie
+ * the smaller size stays first). */
+static int consider_fit_size(void *ud, uint64_t size, const hg__size_stat_t *st) {
+    hg_frag_t *f = ud;
+    uint64_t req = st->requests;
+    uint32_t pos = f->nfit;
+    while (pos > 0 && f->fit[pos - 1].requests < req) {
+        pos--;
+    }
+    if (pos >= HG_FIT_SIZES || size == 0) {
+        return 0;
+    }
+    uint32_t last = f->nfit < HG_FIT_SIZES ? f->nfit : HG_FIT_SIZES - 1;
+    memmove(&f->fit[pos + 1], &f->fit[pos], (last - pos) * sizeof f->fit[0]);
+    f->fit[pos].size = size;
+    f->fit[pos].requests = req;
+    if (f->nfit < HG_FIT_SIZES) {
+        f->nfit++;
+    }
+    return 0;
+}
+
 /* The heap's most requested sizes (ties: the smaller size first), at most HG_FIT_SIZES. */
 static void pick_fit_sizes(const hg__heap_t *h, hg_frag_t *f) {
-    Word_t size = 0;
-    for (PWord_t v = (PWord_t)JudyLFirst(h->sizes, &size, PJE0); v;
-         v = (PWord_t)JudyLNext(h->sizes, &size, PJE0)) {
-        uint64_t req = ((const hg__size_stat_t *)*v)->requests;
-        uint32_t pos = f->nfit;
-        while (pos > 0 && f->fit[pos - 1].requests < req) {
-            pos--;
-        }
-        if (pos >= HG_FIT_SIZES || size == 0) {
-            continue;
-        }
-        uint32_t last = f->nfit < HG_FIT_SIZES ? f->nfit : HG_FIT_SIZES - 1;
-        memmove(&f->fit[pos + 1], &f->fit[pos], (last - pos) * sizeof f->fit[0]);
-        f->fit[pos].size = size;
-        f->fit[pos].requests = req;
-        if (f->nfit < HG_FIT_SIZES) {
-            f->nfit++;
-        }
-    }
+    hg__sizes_visit(&h->sizes, UINT64_MAX, consider_fit_size, f);
 }
 
 static unsigned log2_floor(uint64_t v) {

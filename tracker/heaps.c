@@ -1,19 +1,15 @@
 /* heaps.c - a process's heap registry: handle -> heap record, created on HeapCreate or on
  * first use (heap-semantics.md §3 A11: events on a heap never created are normal for heaps that
  * predate the trace). A destroyed handle that comes back is a new heap record. Each heap keeps
- * its live and peak figures and a table of requested sizes (fit ratios, A13). */
+ * its live and peak figures and a table of requested sizes (sizes.c; fit ratios, A13). Nearly
+ * every event names the heap of the event before: a one-entry cache skips the JudyL then. */
 #include "tracker_priv.h"
 
 #include <string.h>
 
 void hg__heaps_free(hg__heaps_t *hs) {
     for (uint32_t i = 0; i < hs->n; i++) {
-        Word_t size = 0;
-        for (PWord_t v = (PWord_t)JudyLFirst(hs->v[i].sizes, &size, PJE0); v;
-             v = (PWord_t)JudyLNext(hs->v[i].sizes, &size, PJE0)) {
-            hg_free((void *)*v);
-        }
-        JudyLFreeArray(&hs->v[i].sizes, PJE0);
+        hg__sizes_free(&hs->v[i].sizes);
     }
     JudyLFreeArray(&hs->by_handle, PJE0);
     hg_free(hs->v);
@@ -40,6 +36,8 @@ static uint32_t heaps_append(hg__heaps_t *hs, uint64_t handle, uint64_t ts_ns, b
     h->created_in_trace = created;
     h->create_ts_ns = ts_ns;
     *slot = hs->n + 1;
+    hs->last_handle = handle;
+    hs->last_index = hs->n;
     return hs->n++;
 }
 
@@ -49,8 +47,13 @@ uint32_t hg__heaps_find(const hg__heaps_t *hs, uint64_t handle) {
 }
 
 uint32_t hg__heaps_lookup(hg__heaps_t *hs, uint64_t handle, uint64_t ts_ns) {
+    if (hs->n && hs->last_handle == handle && !hs->v[hs->last_index].destroyed) {
+        return hs->last_index; /* nearly every event uses the heap of the one before */
+    }
     uint32_t i = hg__heaps_find(hs, handle);
     if (i != HG__NONE && !hs->v[i].destroyed) {
+        hs->last_handle = handle;
+        hs->last_index = i;
         return i;
     }
     return heaps_append(hs, handle, ts_ns, false);
@@ -94,27 +97,5 @@ void hg__heap_sub_live(hg__heap_t *h, uint64_t size) {
 
 int hg__heap_count_size(hg__heap_t *h, uint64_t size, unsigned source, const hg_event_t *ev,
                         uint32_t site) {
-    PWord_t slot = (PWord_t)JudyLIns(&h->sizes, (Word_t)size, PJE0);
-    if (slot == PJERR) {
-        return HG_ENOMEM;
-    }
-    hg__size_stat_t *st = (hg__size_stat_t *)*slot;
-    if (!st) {
-        st = hg_calloc(1, sizeof *st);
-        if (!st) {
-            JudyLDel(&h->sizes, (Word_t)size, PJE0);
-            return HG_ENOMEM;
-        }
-        st->first_ts_ns = ev->ts_ns;
-        st->first_addr = ev->addr;
-        st->first_tid = ev->tid;
-        st->first_site = site;
-        *slot = (Word_t)st;
-    }
-    st->requests++;
-    if (source != HG_SOURCE_NA) {
-        st->etw_requests++;
-        st->lfh_seen |= source == HG_SOURCE_LFH;
-    }
-    return 0;
+    return hg__sizes_count(&h->sizes, size, source, ev, site);
 }

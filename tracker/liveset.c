@@ -3,7 +3,9 @@
  * A JudyL maps each live block's address to its 24-byte record. Records come from a slab of
  * fixed chunks (they never move, so the JudyL value can hold a plain pointer) with a free list
  * of released records: no malloc per block, and memory per live block stays near 24 bytes plus
- * Judy's index (STYLE.md: a few bytes per key for clustered addresses, about 21 for random). */
+ * Judy's index (STYLE.md: a few bytes per key for clustered addresses, about 21 for random).
+ * Exact lookups (every free and realloc makes one) try a small direct-mapped cache of recent
+ * insertions first (tracker_priv.h): a hit skips one JudyL descent. */
 #include "tracker_priv.h"
 
 #include <string.h>
@@ -24,6 +26,7 @@ void hg__live_init(hg__liveset_t *ls) {
 
 void hg__live_clear(hg__liveset_t *ls) {
     JudyLFreeArray(&ls->judy, PJE0);
+    hg_free(ls->hints);
     for (size_t i = 0; i < ls->nchunks; i++) {
         hg_free(ls->chunks[i]);
     }
@@ -58,7 +61,33 @@ static void slab_give(hg__liveset_t *ls, hg__block_t *b) {
     ls->free_list = b;
 }
 
+static hg__live_hint_t *hint_of(const hg__liveset_t *ls, uint64_t addr) {
+    uint64_t h = (addr >> 4) * UINT64_C(0x9e3779b97f4a7c15); /* Fibonacci hashing */
+    return &ls->hints[(h >> 32) & (ls->nhints - 1)];
+}
+
+/* Keeps the cache at about twice the live count (bounded); a new table starts empty. Failing
+ * to allocate one keeps the old: the cache is only a shortcut. */
+static void hints_fit(hg__liveset_t *ls) {
+    if (ls->nhints >= HG__HINTS_MAX || (ls->nhints && ls->count < ls->nhints / 2)) {
+        return;
+    }
+    uint32_t n = ls->nhints ? ls->nhints * 2 : HG__HINTS_MIN;
+    hg__live_hint_t *v = hg_calloc(n, sizeof *v);
+    if (v) {
+        hg_free(ls->hints);
+        ls->hints = v;
+        ls->nhints = n;
+    }
+}
+
 hg__block_t *hg__live_get(const hg__liveset_t *ls, uint64_t addr) {
+    if (ls->nhints) {
+        const hg__live_hint_t *e = hint_of(ls, addr);
+        if (e->block && e->addr == addr) {
+            return e->block;
+        }
+    }
     PWord_t v = (PWord_t)JudyLGet(ls->judy, (Word_t)addr, PJE0);
     return v ? (hg__block_t *)*v : NULL;
 }
@@ -76,18 +105,36 @@ hg__block_t *hg__live_insert(hg__liveset_t *ls, uint64_t addr) {
     memset(b, 0, sizeof *b);
     *v = (Word_t)b;
     ls->count++;
+    hints_fit(ls);
+    if (ls->nhints) {
+        *hint_of(ls, addr) = (hg__live_hint_t){addr, b};
+    }
     return b;
 }
 
 void hg__live_remove(hg__liveset_t *ls, uint64_t addr, hg__block_t *b) {
+    if (ls->nhints) {
+        hg__live_hint_t *e = hint_of(ls, addr);
+        if (e->addr == addr) {
+            e->block = NULL;
+        }
+    }
     JudyLDel(&ls->judy, (Word_t)addr, PJE0);
     slab_give(ls, b);
     ls->count--;
 }
 
+/* JudyLLast looks key up exactly before it looks for a predecessor; JudyLPrev from key + 1
+ * finds the same block in one descent, which counts on the allocation path. */
 hg__block_t *hg__live_at_or_before(const hg__liveset_t *ls, uint64_t key, uint64_t *addr) {
     Word_t k = (Word_t)key;
-    PWord_t v = (PWord_t)JudyLLast(ls->judy, &k, PJE0);
+    PWord_t v;
+    if (key == UINT64_MAX) {
+        v = (PWord_t)JudyLLast(ls->judy, &k, PJE0);
+    } else {
+        k++;
+        v = (PWord_t)JudyLPrev(ls->judy, &k, PJE0);
+    }
     if (!v) {
         return NULL;
     }
@@ -111,5 +158,6 @@ hg__block_t *hg__live_next(const hg__liveset_t *ls, uint64_t *addr) {
 
 uint64_t hg__live_memory(const hg__liveset_t *ls) {
     return (uint64_t)JudyLMemUsed(ls->judy) +
-           (uint64_t)ls->nchunks * CHUNK_BLOCKS * sizeof(hg__block_t);
+           (uint64_t)ls->nchunks * CHUNK_BLOCKS * sizeof(hg__block_t) +
+           (uint64_t)ls->nhints * sizeof(hg__live_hint_t);
 }

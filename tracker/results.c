@@ -194,7 +194,7 @@ uint64_t hg_tracker_memory_bytes(const hg_tracker_t *t) {
     uint64_t judy = (uint64_t)JudyLMemUsed(t->stacks) + (uint64_t)JudyLMemUsed(t->by_pid);
     for (uint32_t i = 0; i < t->nprocs; i++) {
         const hg__process_t *p = t->procs[i];
-        judy += (uint64_t)JudyLMemUsed(p->live.judy) + (uint64_t)JudyLMemUsed(p->sites.by_stack);
+        judy += (uint64_t)JudyLMemUsed(p->live.judy);
         judy += (uint64_t)JudyLMemUsed(p->heaps.by_handle) +
                 (uint64_t)JudyLMemUsed(p->anomalies.by_key);
     }

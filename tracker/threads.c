@@ -4,8 +4,10 @@
  * own HeapAlloc(new) and/or HeapFree(old) from the same thread, next to it in that thread's
  * event order; the group is one operation. Each thread (a direct-mapped slot by thread id)
  * remembers its last two alloc/free events, so a realloc can see companions that came before
- * it, and the companions a realloc still expects, for its next two events. Two threads whose
- * ids share a slot may miss a grouping: the companion then counts as an event of its own. */
+ * it, and the companions a realloc still expects, for its next two events. An address that
+ * changes hands in between (freed and allocated again, as glibc does at once) is no companion:
+ * only the newest event at an address counts. Two threads whose ids share a slot may miss a
+ * grouping: the companion then counts as an event of its own. */
 #include "tracker_priv.h"
 
 #include <string.h>
@@ -46,6 +48,22 @@ static void remember(hg__thread_slot_t *s, uint8_t kind, uint64_t addr) {
     s->recent_addr[0] = addr;
 }
 
+/* Whether an alloc/free at addr is a companion the last realloc still expects. An address that
+ * changes hands first (the realloc's new block freed, its old address allocated again) expects
+ * nothing more: the event after that is the program's own. */
+static bool take_pending(hg__thread_slot_t *s, uint8_t kind, uint64_t addr) {
+    uint64_t *same = kind == HG_EV_ALLOC ? &s->pending_alloc : &s->pending_free;
+    uint64_t *other = kind == HG_EV_ALLOC ? &s->pending_free : &s->pending_alloc;
+    if (*same && *same == addr) {
+        *same = 0;
+        return true;
+    }
+    if (*other == addr) {
+        *other = 0;
+    }
+    return false;
+}
+
 bool hg__threads_companion(hg__threads_t *th, uint32_t tid, uint8_t kind, uint64_t addr) {
     hg__thread_slot_t *s = slot_for(th, tid, true);
     if (!s) {
@@ -53,11 +71,7 @@ bool hg__threads_companion(hg__threads_t *th, uint32_t tid, uint8_t kind, uint64
     }
     bool companion = false;
     if (s->pending_ttl) {
-        uint64_t *pending = kind == HG_EV_ALLOC ? &s->pending_alloc : &s->pending_free;
-        if (*pending && *pending == addr) {
-            *pending = 0;
-            companion = true;
-        }
+        companion = take_pending(s, kind, addr);
         if (--s->pending_ttl == 0) {
             s->pending_alloc = s->pending_free = 0;
         }
@@ -66,10 +80,13 @@ bool hg__threads_companion(hg__threads_t *th, uint32_t tid, uint8_t kind, uint64
     return companion;
 }
 
+/* Whether the thread's newest recent event at addr is of kind. Only the newest counts: a free
+ * followed by an alloc of the same address (glibc hands a freed chunk straight back) left a
+ * live block there, which a later realloc of that address really ends. */
 static bool seen_before(const hg__thread_slot_t *s, uint8_t kind, uint64_t addr) {
     for (int i = 0; i < COMPANION_WINDOW; i++) {
-        if (s->recent_kind[i] == kind && s->recent_addr[i] == addr) {
-            return true;
+        if (s->recent_kind[i] && s->recent_addr[i] == addr) {
+            return s->recent_kind[i] == kind;
         }
     }
     return false;

@@ -90,17 +90,22 @@ static bool trace_event(hg_tracker_t *t, const hg_event_t *ev) {
     return false;
 }
 
-static void count(hg_tracker_t *t, hg_event_t *ev) {
+/* Counts ev and keeps time monotonic: an event earlier than the previous one is taken at the
+ * previous time, through a copy in *clamped (events in order are used as they came, uncopied). */
+static const hg_event_t *count(hg_tracker_t *t, const hg_event_t *ev, hg_event_t *clamped) {
     t->q.events++;
     t->q.events_by_kind[ev->kind]++;
     if (ev->ts_ns < t->last_ts_ns) {
         t->q.out_of_order_events++;
-        ev->ts_ns = t->last_ts_ns;
+        *clamped = *ev;
+        clamped->ts_ns = t->last_ts_ns;
+        ev = clamped;
     }
     if (t->q.events == 1) {
         t->q.first_ts_ns = ev->ts_ns;
     }
     t->last_ts_ns = ev->ts_ns;
+    return ev;
 }
 
 static int feed(hg_tracker_t *t, const hg_event_t *in) {
@@ -110,16 +115,16 @@ static int feed(hg_tracker_t *t, const hg_event_t *in) {
     if (in->kind == 0 || in->kind > HG_EV_KIND_MAX) {
         return HG_EFORMAT;
     }
-    hg_event_t ev = *in;
-    count(t, &ev);
-    int rc = hg__timeline_tick(t, ev.ts_ns);
-    if (rc || trace_event(t, &ev)) {
+    hg_event_t clamped;
+    const hg_event_t *ev = count(t, in, &clamped);
+    int rc = hg__timeline_tick(t, ev->ts_ns);
+    if (rc || trace_event(t, ev)) {
         return rc;
     }
-    if (ev.kind == HG_EV_PROCESS_START) {
-        return hg__process_start(t, &ev);
+    if (ev->kind == HG_EV_PROCESS_START) {
+        return hg__process_start(t, ev);
     }
-    hg__process_t *p = hg__process_for_event(t, ev.pid, ev.ts_ns);
+    hg__process_t *p = hg__process_for_event(t, ev->pid, ev->ts_ns);
     if (!p) {
         return HG_ENOMEM;
     }
@@ -128,8 +133,8 @@ static int feed(hg_tracker_t *t, const hg_event_t *in) {
         return 0;
     }
     p->has_events = true;
-    p->heap_events |= ev.kind <= HG_EV_HEAP_DESTROY;
-    return dispatch(t, p, &ev);
+    p->heap_events |= ev->kind <= HG_EV_HEAP_DESTROY;
+    return dispatch(t, p, ev);
 }
 
 int hg_tracker_feed(hg_tracker_t *t, const hg_event_t *ev) {

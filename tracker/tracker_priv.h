@@ -45,8 +45,21 @@ static inline unsigned hg__block_source(const hg__block_t *b) {
 }
 void hg__block_set(hg__block_t *b, uint64_t size, unsigned flags, uint32_t heap, unsigned source);
 
+/* A direct-mapped cache of exact lookups in front of the JudyL: entry (addr, block) means addr
+ * is live with that record (removals clear their entry). Sized to about twice the live count,
+ * at most HG__HINTS_MAX entries, cleared when it grows: a miss just asks the JudyL. */
+#define HG__HINTS_MIN 1024u
+#define HG__HINTS_MAX 65536u
+
+typedef struct hg__live_hint {
+    uint64_t addr;
+    hg__block_t *block; /* NULL: empty */
+} hg__live_hint_t;
+
 typedef struct hg__liveset {
-    Pvoid_t judy;         /* address -> hg__block_t* */
+    Pvoid_t judy; /* address -> hg__block_t* */
+    hg__live_hint_t *hints;
+    uint32_t nhints;      /* a power of two, 0 before the first insertion */
     hg__block_t **chunks; /* slab chunks; blocks never move */
     size_t nchunks;
     size_t used_in_last;    /* blocks handed out from the last chunk */
@@ -77,6 +90,31 @@ typedef struct hg__size_stat {
     uint32_t first_tid, first_site;
 } hg__size_stat_t;
 
+/* Requested sizes of one heap -> their stats. Every allocation counts its size, so sizes below
+ * HG__SMALL_SIZES (nearly all of them) count their requests in a flat array indexed by size,
+ * the one thing an allocation without an ETW Source touches; their other stats, and all stats
+ * of larger sizes (found through a JudyL), sit in one dense array (they move when it grows:
+ * hold no pointers to them). */
+#define HG__SMALL_SIZES 4096
+
+typedef struct hg__sizes {
+    uint64_t *small_requests; /* by size; allocated with small_stat on the first small size */
+    uint32_t *small_stat;     /* size -> index + 1 into v */
+    Pvoid_t large;            /* JudyL size -> index + 1 into v, sizes >= HG__SMALL_SIZES */
+    hg__size_stat_t *v;       /* v[i].requests is kept for large sizes only */
+    uint32_t n, cap;
+} hg__sizes_t;
+
+void hg__sizes_free(hg__sizes_t *sz);
+/* Counts one allocation of size with source; the first of a size keeps ev's time, address and
+ * thread and site as its example. Returns 0 or HG_ENOMEM (nothing counted). */
+int hg__sizes_count(hg__sizes_t *sz, uint64_t size, unsigned source, const hg_event_t *ev,
+                    uint32_t site);
+/* Calls cb for each size <= max_size in ascending order with its stats (requests included); cb
+ * returns nonzero to stop (that value is returned). */
+typedef int (*hg__size_cb)(void *ud, uint64_t size, const hg__size_stat_t *st);
+int hg__sizes_visit(const hg__sizes_t *sz, uint64_t max_size, hg__size_cb cb, void *ud);
+
 typedef struct hg__heap {
     uint64_t handle;
     bool created_in_trace, destroyed;
@@ -87,7 +125,7 @@ typedef struct hg__heap {
     uint64_t source_allocs[8];
     uint64_t max_span_bytes;    /* largest span measured (timeline walks, final figure) */
     uint64_t max_measured_live; /* largest live bytes at those same measurements */
-    Pvoid_t sizes;              /* JudyL size -> hg__size_stat_t* */
+    hg__sizes_t sizes;          /* requested sizes (fit ratios, A13) */
     bool final_taken;
     hg_frag_t final;
 } hg__heap_t;
@@ -96,6 +134,8 @@ typedef struct hg__heaps {
     Pvoid_t by_handle; /* handle -> index + 1 of the current heap with that handle */
     hg__heap_t *v;
     uint32_t n, cap;
+    uint64_t last_handle; /* one-entry cache of by_handle (valid when n > 0) */
+    uint32_t last_index;
 } hg__heaps_t;
 
 void hg__heaps_free(hg__heaps_t *hs);
@@ -125,8 +165,14 @@ typedef struct hg__site {
     uint64_t aifo_blocks, aifo_bytes;
 } hg__site_t;
 
+typedef struct hg__site_slot {
+    uint32_t stack_id;
+    uint32_t index1; /* site index + 1; 0 = empty slot */
+} hg__site_slot_t;
+
 typedef struct hg__sites {
-    Pvoid_t by_stack; /* stack id -> index + 1 */
+    hg__site_slot_t *table; /* stack id -> site: open addressing, at most half full */
+    uint32_t mask;          /* table size - 1 */
     hg__site_t *v;
     uint32_t n, cap;
     uint32_t last_stack, last_index; /* one-entry cache for runs of one stack */

@@ -81,25 +81,24 @@ Test(format, names_round_trip) {
     cr_assert_str_eq(hg_report_format_name(HG_RF_COUNT), "unknown");
 }
 
-Test(format, only_text_and_json_are_available) {
+Test(format, every_format_is_available) {
     for (int f = 0; f < HG_RF_COUNT; f++) {
-        cr_assert_eq(hg_report_format_available((hg_report_format_t)f),
-                     f == HG_RF_TEXT || f == HG_RF_JSON, "%s", hg_report_format_name(f));
+        cr_assert(hg_report_format_available((hg_report_format_t)f), "%s",
+                  hg_report_format_name(f));
     }
     cr_assert_not(hg_report_format_available(HG_RF_COUNT));
+    cr_assert_not(hg_report_format_available((hg_report_format_t)-1));
 }
 
-Test(format, unavailable_format_is_a_usage_error_and_writes_nothing) {
+Test(format, unknown_format_is_a_usage_error_and_writes_nothing) {
     hg_report_t *r = hg_report_new();
     char *dir = rt_mkdtemp(), *path = rt_path(dir, "r.sarif");
-    for (int f = HG_RF_HTML; f <= HG_RF_COUNT; f++) {
-        hg_out_t *o = hg_out_open(path, false, NULL);
-        cr_assert_eq(hg_report_write(r, (hg_report_format_t)f, NULL, o), HG_EUSAGE);
-        cr_assert_eq(hg_out_commit(o, NULL), 0);
-        size_t len = 1;
-        free(rt_read_file(path, &len));
-        cr_assert_eq(len, 0, "format %d wrote something", f);
-    }
+    hg_out_t *o = hg_out_open(path, false, NULL);
+    cr_assert_eq(hg_report_write(r, HG_RF_COUNT, NULL, o), HG_EUSAGE);
+    cr_assert_eq(hg_out_commit(o, NULL), 0);
+    size_t len = 1;
+    free(rt_read_file(path, &len));
+    cr_assert_eq(len, 0);
     rt_rmtree(dir);
     free(path);
     free(dir);

@@ -116,6 +116,28 @@ Test(frag, fit_undefined_when_free_space_is_smaller) {
     hg_tracker_free(t);
 }
 
+/* Sizes from HG__SMALL_SIZES up are counted in another table (tracker/sizes.c): ties still go
+ * to the smaller size, on both sides of the boundary. */
+Test(frag, fit_sizes_order_ties_across_small_and_large_sizes) {
+    hg_tracker_t *t = tk_new();
+    static const uint64_t sizes[] = {20000, HG__SMALL_SIZES, HG__SMALL_SIZES - 1, 48, 1 << 20, 64};
+    uint64_t addr = 0x100000;
+    for (int i = 0; i < 6; i++) {
+        tk_alloc(t, (uint64_t)i + 1, 1, 0, addr, sizes[i], 1);
+        addr += 2u << 20;
+    }
+    tk_alloc(t, 7, 1, 0, addr, 1 << 20, 1); /* the most requested size */
+    tk_finish(t);
+    hg_heap_summary_t h = tk_heap_summary(t, 0, 0);
+    static const uint64_t want[] = {1 << 20, 48, 64, HG__SMALL_SIZES - 1, HG__SMALL_SIZES};
+    cr_assert_eq(h.frag.nfit, 5);
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(h.frag.fit[i].size, want[i], "fit[%d]", i);
+        cr_assert_eq(h.frag.fit[i].requests, i == 0 ? 2 : 1, "fit[%d]", i);
+    }
+    hg_tracker_free(t);
+}
+
 Test(frag, heaps_are_measured_separately) {
     hg_tracker_t *t = tk_new();
     tk_alloc(t, 1, 1, 1, 0x10010, 16, 1);

@@ -40,6 +40,27 @@ Test(liveset, insert_find_walk_remove) {
     hg__live_clear(&ls);
 }
 
+/* The block at or before a key: the key itself when live, a lower one otherwise, up to the top
+ * of the address space (which has no key + 1). */
+Test(liveset, at_or_before_exact_lower_and_top_keys) {
+    hg__liveset_t ls;
+    hg__live_init(&ls);
+    cr_assert_not_null(hg__live_insert(&ls, 0x1000));
+    cr_assert_not_null(hg__live_insert(&ls, UINT64_MAX - 15));
+    uint64_t at = 0;
+    cr_assert_not_null(hg__live_at_or_before(&ls, 0x1000, &at));
+    cr_assert_eq(at, 0x1000);
+    cr_assert_not_null(hg__live_at_or_before(&ls, UINT64_MAX - 16, &at));
+    cr_assert_eq(at, 0x1000);
+    cr_assert_not_null(hg__live_at_or_before(&ls, UINT64_MAX, &at));
+    cr_assert_eq(at, UINT64_MAX - 15);
+    cr_assert_not_null(hg__live_insert(&ls, UINT64_MAX));
+    cr_assert_not_null(hg__live_at_or_before(&ls, UINT64_MAX, &at));
+    cr_assert_eq(at, UINT64_MAX);
+    cr_assert_null(hg__live_at_or_before(&ls, 0xfff, &at));
+    hg__live_clear(&ls);
+}
+
 Test(liveset, sizes_are_capped_and_flags_kept) {
     hg__block_t b;
     hg__block_set(&b, UINT64_MAX, HG__BF_MMAPPED | HG__BF_IGNORED, 0xffffff, 255);
@@ -64,6 +85,32 @@ Test(liveset, many_blocks_recycle_records) {
     }
     cr_assert_eq(ls.nchunks, chunks, "freed records are reused before new chunks");
     hg__live_clear(&ls);
+}
+
+/* The exact-lookup cache in front of the JudyL (liveset.c) never answers for an address that
+ * is not live, nor with another record: random inserts and removes over addresses that share
+ * cache entries, with the cache growing on the way, each lookup checked against the JudyL. */
+Test(liveset, cached_lookups_agree_with_the_index) {
+    hg__liveset_t ls;
+    hg__live_init(&ls);
+    enum { ADDRS = 6000 };
+    uint64_t r = 0x9e3779b97f4a7c15u;
+    for (int step = 0; step < 60000; step++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        uint32_t i = (uint32_t)(r % ADDRS);
+        uint64_t addr = 0x7f0000000000u + (uint64_t)i * 48 + (r >> 60 & 8);
+        hg__block_t *got = hg__live_get(&ls, addr);
+        PWord_t v = (PWord_t)JudyLGet(ls.judy, (Word_t)addr, PJE0);
+        cr_assert_eq(got, v ? (hg__block_t *)*v : NULL, "step %d", step);
+        if (got) {
+            hg__live_remove(&ls, addr, got);
+        } else {
+            cr_assert_not_null(hg__live_insert(&ls, addr));
+        }
+    }
+    cr_assert_gt(ls.nhints, HG__HINTS_MIN, "the cache grew with the live set");
+    hg__live_clear(&ls);
+    cr_assert_null(hg__live_get(&ls, 0x7f0000000000u));
 }
 
 Test(stacks, interner_gives_dense_ids) {
