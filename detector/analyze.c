@@ -2,7 +2,11 @@
  * added to one report (sites merged by identity), then suppressions (hg__analyze_report, also
  * used by diff and merge for inputs that are traces), the gate (with --baseline's checks) and
  * the outputs.
- * Exit status: 0 pass, 1 gate failed, 2 usage or input error (nothing written then). */
+ * Exit status: 0 pass, 1 gate failed, 2 usage or input error (nothing written then).
+ *
+ * The steps after the traces are in (hg__report_run) are shared with the commands that trace
+ * a live program (run.c, attach.c): they fill the report from their own tracker instead of
+ * files. Reports with a glibc process get the built-in runtime suppressions (runtime_rules.c). */
 #include "detector_priv.h"
 
 #include <string.h>
@@ -55,38 +59,54 @@ static int load_suppressions(const hg_analyze_opts_t *o, hg_suppressions_t *s, h
     return 0;
 }
 
-static int build_report(const hg_analyze_opts_t *o, hg_report_t *r, const hg_trim_t *trim,
-                        hg_error_t *err) {
-    hg_builder_t *b = hg__builder_new(r, trim);
-    int rc = b ? 0 : hg_error_set(err, HG_ENOMEM, "out of memory");
+static int fill_from_inputs(void *ud, hg_report_t *r, hg_builder_t *b, hg_error_t *err) {
+    const hg_analyze_opts_t *o = ud;
+    int rc = 0;
     for (size_t i = 0; !rc && i < o->ninputs; i++) {
         rc = analyze_input(o, o->inputs[i], r, b, err);
     }
+    return rc;
+}
+
+static int build_report(hg_report_fill_fn fill, void *ud, hg_report_t *r, const hg_trim_t *trim,
+                        hg_error_t *err) {
+    hg_builder_t *b = hg__builder_new(r, trim);
+    int rc = b ? fill(ud, r, b, err) : hg_error_set(err, HG_ENOMEM, "out of memory");
     hg__builder_free(b);
     return rc;
+}
+
+static bool has_glibc_process(const hg_report_t *r) {
+    for (size_t i = 0; i < r->nprocesses; i++) {
+        if (r->processes[i].allocator && strcmp(r->processes[i].allocator, "glibc") == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static int finish_report(hg_report_t *r, hg_suppressions_t *s, hg_error_t *err) {
     r->tool_version = hg_strdup(hg__version());
     hg_report_sort(r);
-    int rc = r->tool_version ? hg__suppressions_apply(s, r) : HG_ENOMEM;
+    int rc = r->tool_version ? 0 : HG_ENOMEM;
+    if (!rc && has_glibc_process(r)) {
+        rc = hg__runtime_rules_add(s);
+    }
+    rc = rc ? rc : hg__suppressions_apply(s, r);
     return rc ? hg_error_set(err, rc, "out of memory while building the report") : 0;
 }
 
-int hg__analyze_report(const hg_analyze_opts_t *o, const char *const *inputs, size_t ninputs,
-                       hg_report_t **out, hg_error_t *err) {
-    hg_analyze_opts_t one = *o;
+/* The report of the traces fill adds, suppressions applied, no gate; *out is the caller's
+ * (NULL on failure, err set). */
+static int report_build(const hg_analyze_opts_t *o, hg_report_fill_fn fill, void *ud,
+                        hg_report_t **out, hg_error_t *err) {
     hg_report_t *r = hg_report_new();
     hg_suppressions_t *s = hg__suppressions_new();
     hg_trim_t *trim = hg__trim_new(o->trim_patterns, o->ntrim_patterns, o->no_default_trim);
     int rc = r && s && trim ? load_suppressions(o, s, err)
                             : hg_error_set(err, HG_ENOMEM, "out of memory");
-    one.ninputs = ninputs < HG_MAX_LIST ? ninputs : HG_MAX_LIST;
-    for (size_t i = 0; i < one.ninputs; i++) {
-        one.inputs[i] = inputs[i];
-    }
     if (!rc) {
-        rc = build_report(&one, r, trim, err);
+        rc = build_report(fill, ud, r, trim, err);
     }
     if (!rc) {
         rc = finish_report(r, s, err);
@@ -101,14 +121,24 @@ int hg__analyze_report(const hg_analyze_opts_t *o, const char *const *inputs, si
     return rc;
 }
 
-int hg__analyze_run(hg_analyze_opts_t *o, FILE *default_stream) {
+int hg__analyze_report(const hg_analyze_opts_t *o, const char *const *inputs, size_t ninputs,
+                       hg_report_t **out, hg_error_t *err) {
+    hg_analyze_opts_t one = *o;
+    one.ninputs = ninputs < HG_MAX_LIST ? ninputs : HG_MAX_LIST;
+    for (size_t i = 0; i < one.ninputs; i++) {
+        one.inputs[i] = inputs[i];
+    }
+    return report_build(&one, fill_from_inputs, &one, out, err);
+}
+
+int hg__report_run(hg_analyze_opts_t *o, hg_report_fill_fn fill, void *ud, FILE *default_stream) {
     hg_error_t err;
     hg_error_clear(&err);
     hg_report_t *r = NULL;
     /* before the long part: a bad baseline fails fast */
     int rc = hg__baseline_load(&o->gate, &err);
     if (!rc) {
-        rc = hg__analyze_report(o, o->inputs, o->ninputs, &r, &err);
+        rc = report_build(o, fill, ud, &r, &err);
     }
     if (!rc) {
         rc = hg__gate_evaluate(&o->gate, r);
@@ -124,4 +154,8 @@ int hg__analyze_run(hg_analyze_opts_t *o, FILE *default_stream) {
     hg__baseline_free(&o->gate);
     hg_report_free(r);
     return status;
+}
+
+int hg__analyze_run(hg_analyze_opts_t *o, FILE *default_stream) {
+    return hg__report_run(o, fill_from_inputs, o, default_stream);
 }

@@ -177,8 +177,20 @@ int hg__write_outputs(const hg_analyze_opts_t *o, const hg_report_t *r, FILE *de
 
 int hg__cmd_analyze(int argc, char **argv);
 int hg__cmd_convert(int argc, char **argv);
-/* Runs the whole analysis for opts (shared with the commands that analyze a live program). */
+int hg__cmd_run(int argc, char **argv);
+int hg__cmd_attach(int argc, char **argv);
+/* Runs the whole analysis of opts' inputs; returns the exit status. */
 int hg__analyze_run(hg_analyze_opts_t *o, FILE *default_stream);
+/* Adds traces to the report being built (through b); returns 0 or an error with err set. */
+typedef int (*hg_report_fill_fn)(void *ud, hg_report_t *r, hg_builder_t *b, hg_error_t *err);
+/* The analysis with the traces fill provides: report, suppressions (the runtime rules when a
+ * glibc process is in it), gate, outputs. Returns the exit status (0, 1, or 2 after printing
+ * the error). */
+int hg__report_run(hg_analyze_opts_t *o, hg_report_fill_fn fill, void *ud, FILE *default_stream);
+
+/* runtime_rules.c: the built-in "runtime" suppressions (shown, never gated). */
+int hg__runtime_rules_add(hg_suppressions_t *s);
+
 /* Builds the report of these traces with o's options, suppressions applied, no gate; *out is
  * the caller's (NULL on failure, err set). */
 int hg__analyze_report(const hg_analyze_opts_t *o, const char *const *inputs, size_t ninputs,

@@ -9,9 +9,10 @@ set -euo pipefail
 want=${1:-build}
 
 build_pkgs=(cmake make gcc pkg-config libjudy-dev zlib1g-dev libjansson-dev
-            libdw-dev libelf-dev libcurl4-openssl-dev)
+            libdw-dev libelf-dev libcurl4-openssl-dev libunwind-dev)
 test_pkgs=(libcriterion-dev clang libclang-rt-14-dev lld llvm llvm-16 python3 g++ binutils
-           chromium gcc-mingw-w64-x86-64 wine wine64) # chromium: HTML test; mingw + Wine: DbgHelp
+           chromium gdb gcc-mingw-w64-x86-64 wine wine64)
+# chromium: the HTML test; gdb: attach; mingw-w64 + Wine: the DbgHelp tests
 bench_pkgs=(heaptrack time)
 
 pkgs=("${build_pkgs[@]}")
@@ -38,6 +39,15 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   sudo=()
   [[ $(id -u) -eq 0 ]] || sudo=(sudo)
   export DEBIAN_FRONTEND=noninteractive
+  # libunwind-dev (the agent's unwinder, libunwind 1.6) and LLVM's libunwind-14-dev conflict
+  # (the latter declares Conflicts and Provides: libunwind-dev; both ship libunwind.h). heapgate
+  # needs the former; of LLVM's packages only libc++-14-dev needs the latter, and nothing here
+  # installs it, so it is removed first when it stands in the way.
+  if [[ " ${missing[*]} " == *" libunwind-dev "* ]] &&
+     dpkg-query -W -f='${Status}' libunwind-14-dev 2>/dev/null | grep -q "install ok installed"; then
+    echo "deps: removing libunwind-14-dev (conflicts with libunwind-dev)" >&2
+    "${sudo[@]}" apt-get remove -y libunwind-14-dev
+  fi
   if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
     "${sudo[@]}" apt-get update
     "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"

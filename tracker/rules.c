@@ -153,12 +153,19 @@ static int new_block(hg_tracker_t *t, hg__process_t *p, const hg_event_t *ev, ui
     return rc ? rc : add_block(p, ev, addr, hi, site);
 }
 
+/* Whether p's reallocs may come with their own alloc/free events (heap-semantics.md, moving
+ * reallocs: the Windows heap's ETW events). glibc's realloc is one call, recorded once by the
+ * agent: there, a block freed and handed out again next to a realloc is no companion of it. */
+static bool has_companions(const hg__process_t *p) {
+    return p->allocator != HG_ALLOCATOR_GLIBC;
+}
+
 int hg__rule_alloc(hg_tracker_t *t, hg__process_t *p, const hg_event_t *ev) {
     if (ev->addr == 0) {
         t->q.failed_allocations++;
         return 0;
     }
-    if (hg__threads_companion(&p->threads, ev->tid, HG_EV_ALLOC, ev->addr)) {
+    if (has_companions(p) && hg__threads_companion(&p->threads, ev->tid, HG_EV_ALLOC, ev->addr)) {
         return 0; /* the realloc just before already made this block live */
     }
     uint32_t hi = hg__heaps_lookup(&p->heaps, ev->heap, ev->ts_ns);
@@ -218,7 +225,7 @@ int hg__rule_free(hg_tracker_t *t, hg__process_t *p, const hg_event_t *ev) {
     if (ev->addr == 0) {
         return 0; /* free(NULL) */
     }
-    if (hg__threads_companion(&p->threads, ev->tid, HG_EV_FREE, ev->addr)) {
+    if (has_companions(p) && hg__threads_companion(&p->threads, ev->tid, HG_EV_FREE, ev->addr)) {
         return 0; /* the realloc just before already ended this block */
     }
     p->frees++;
@@ -268,7 +275,7 @@ int hg__rule_realloc(hg_tracker_t *t, hg__process_t *p, const hg_event_t *ev) {
     uint32_t hi = hg__heaps_lookup(&p->heaps, ev->heap, ev->ts_ns);
     hg__realloc_group_t group = {false, false};
     int rc = hi == HG__NONE ? HG_ENOMEM : 0;
-    if (!rc && ev->addr != ev->old_addr) {
+    if (!rc && ev->addr != ev->old_addr && has_companions(p)) {
         rc = hg__threads_realloc(&p->threads, ev->tid, ev->old_addr, ev->addr, &group);
     }
     uint32_t old_site = HG__NONE;

@@ -65,6 +65,28 @@ int hg_etl_read(FILE *fp, const char *name, uint64_t size_bytes, hg_sink_t sink,
 int hg_xperf_read(FILE *fp, const char *name, uint64_t size_bytes, hg_sink_t sink,
                   const hg_read_options_t *opt, hg_read_result_t *res, hg_error_t *err);
 
+/* ---- .hgt push reader (live streams) ----------------------------------------------------- */
+
+/* Reads a .hgt stream that arrives in pieces (hgt_push.c): bytes are pushed as they come and
+ * every chunk that becomes whole is delivered to the sink at once. Same checks and messages as
+ * hg_hgt_read; name is used in messages. */
+typedef struct hg_hgt_push hg_hgt_push_t;
+
+/* A new push reader, or NULL when out of memory. */
+hg_hgt_push_t *hg_hgt_push_new(const char *name, hg_sink_t sink);
+void hg_hgt_push_free(hg_hgt_push_t *p);
+/* Takes n more bytes and decodes the chunks they complete. Returns 0; HG_EFORMAT or HG_ENOMEM
+ * with err set (sticky: later calls return it again); or the nonzero value a sink callback
+ * returned. err may be NULL. */
+int hg_hgt_push_feed(hg_hgt_push_t *p, const void *data, size_t n, hg_error_t *err);
+/* The stream ended: 0 with res->truncated (and a warning) when it was cut short before its END
+ * record, or the error an earlier feed returned. */
+int hg_hgt_push_end(hg_hgt_push_t *p, hg_read_result_t *res, hg_error_t *err);
+/* Whether the END record has been decoded. */
+bool hg_hgt_push_ended(const hg_hgt_push_t *p);
+/* Bytes of the stream consumed so far (whole units). */
+uint64_t hg_hgt_push_offset(const hg_hgt_push_t *p);
+
 /* ---- .hgt writer ------------------------------------------------------------------------- */
 
 typedef struct hg_hgt_writer hg_hgt_writer_t;
