@@ -105,6 +105,25 @@ int hg__print_help(FILE *out) {
     return HG_EXIT_PASS;
 }
 
+int hg__cmd_start(const char *cmd, int argc, char **argv, hg_analyze_opts_t *o,
+                  hg_cmd_parse_fn parse) {
+    hg_error_t err;
+    hg_error_clear(&err);
+    hg__analyze_opts_init(o);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            return hg__print_help(stdout);
+        }
+    }
+    if (parse(argc, argv, o, &err) != 0) {
+        if (err.msg[0]) {
+            hg__usage_error(cmd, "%s", err.msg);
+        }
+        return HG_EXIT_ERROR;
+    }
+    return -1;
+}
+
 void hg__usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

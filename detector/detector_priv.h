@@ -200,6 +200,12 @@ int hg__cmd_merge(int argc, char **argv);
 
 /* cli.c */
 int hg__print_help(FILE *out); /* the full help text; returns HG_EXIT_PASS */
+typedef int (*hg_cmd_parse_fn)(int argc, char **argv, hg_analyze_opts_t *o, hg_error_t *err);
+/* The start of a report command (diff, merge): options initialised, -h/--help answered, the
+ * arguments parsed with parse. Returns -1 to go on, else the exit status to end with (the help
+ * printed, or a usage error reported). */
+int hg__cmd_start(const char *cmd, int argc, char **argv, hg_analyze_opts_t *o,
+                  hg_cmd_parse_fn parse);
 void hg__usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *hg__version(void);
 

@@ -274,20 +274,12 @@ static int run_diff(const hg_analyze_opts_t *o, hg_error_t *err) {
 
 int hg__cmd_diff(int argc, char **argv) {
     hg_analyze_opts_t o;
+    int status = hg__cmd_start("diff", argc, argv, &o, parse_args);
+    if (status >= 0) {
+        return status;
+    }
     hg_error_t err;
     hg_error_clear(&err);
-    hg__analyze_opts_init(&o);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            return hg__print_help(stdout);
-        }
-    }
-    if (parse_args(argc, argv, &o, &err) != 0) {
-        if (err.msg[0]) {
-            hg__usage_error("diff", "%s", err.msg);
-        }
-        return HG_EXIT_ERROR;
-    }
     int rc = run_diff(&o, &err);
     if (rc < 0) {
         fprintf(stderr, "heapgate: %s\n", err.msg[0] ? err.msg : hg_strerror(rc));

@@ -412,23 +412,15 @@ static int parse_merge_args(int argc, char **argv, hg_analyze_opts_t *o, hg_erro
 
 int hg__cmd_merge(int argc, char **argv) {
     hg_analyze_opts_t o;
+    int status = hg__cmd_start("merge", argc, argv, &o, parse_merge_args);
+    if (status >= 0) {
+        return status;
+    }
     hg_error_t err;
     hg_error_clear(&err);
-    hg__analyze_opts_init(&o);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            return hg__print_help(stdout);
-        }
-    }
-    if (parse_merge_args(argc, argv, &o, &err) != 0) {
-        if (err.msg[0]) {
-            hg__usage_error("merge", "%s", err.msg);
-        }
-        return HG_EXIT_ERROR;
-    }
     hg_report_t *r = hg_report_new();
     int rc = r ? run_merge(&o, r, &err) : hg_error_set(&err, HG_ENOMEM, "out of memory");
-    int status = rc ? HG_EXIT_ERROR : r->gate.passed ? HG_EXIT_PASS : HG_EXIT_GATE_FAILED;
+    status = rc ? HG_EXIT_ERROR : r->gate.passed ? HG_EXIT_PASS : HG_EXIT_GATE_FAILED;
     if (rc) {
         fprintf(stderr, "heapgate: %s\n", err.msg[0] ? err.msg : hg_strerror(rc));
     }

@@ -19,6 +19,8 @@ typedef struct hg__sym_backend {
 
 /* A copy of str that lives until hg_sym_close (deduplicated); NULL for NULL or no memory. */
 const char *hg__sym_intern(hg_symbolizer_t *s, const char *str);
+/* The file name part of path: after its last '/' or '\\' (Windows paths in traces). */
+const char *hg__sym_file_part(const char *path);
 const hg_sym_options_t *hg__sym_options(const hg_symbolizer_t *s);
 /* Counts a warning about debug information and hands it to the on_warning option. */
 void hg__sym_warn(hg_symbolizer_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

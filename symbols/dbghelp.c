@@ -69,19 +69,9 @@ typedef struct sym_buffer {
     char name[NAME_MAX_CHARS];
 } sym_buffer_t;
 
-static const char *file_part(const char *path) {
-    const char *name = path;
-    for (const char *p = path; *p; p++) {
-        if (*p == '/' || *p == '\\') {
-            name = p + 1;
-        }
-    }
-    return name;
-}
-
 /* A copy of the directory part of path (up to its last separator), or of "." without one. */
 static char *dir_of(const char *path) {
-    const char *name = file_part(path);
+    const char *name = hg__sym_file_part(path);
     return name == path ? hg_strdup(".") : hg_strndup(path, (size_t)(name - path - 1));
 }
 
@@ -89,7 +79,7 @@ static char *dir_of(const char *path) {
 static char *beside(const char *path, const char *name) {
     hg_buf_t b;
     hg_buf_init(&b);
-    hg_buf_printf(&b, "%.*s%s", (int)(file_part(path) - path), path, name);
+    hg_buf_printf(&b, "%.*s%s", (int)(hg__sym_file_part(path) - path), path, name);
     char *joined = b.failed ? NULL : hg_buf_take(&b);
     hg_buf_free(&b);
     return joined;
@@ -143,7 +133,7 @@ static char *find_image(hg_symbolizer_t *s, const hg_sym_module_t *m) {
     char key[32];
     int rc;
     snprintf(key, sizeof key, "%08X%x", (unsigned)m->pe_timestamp, (unsigned)m->size);
-    hg_symfile_t file = {file_part(m->path), key, NULL};
+    hg_symfile_t file = {hg__sym_file_part(m->path), key, NULL};
     return sp ? hg_sympath_locate(sp, &file, search_warning, s, &rc) : NULL;
 }
 
@@ -152,7 +142,7 @@ static char *find_pdb_dir(hg_symbolizer_t *s, const hg_sym_module_t *m, const ch
     if (!m->pdb_name || !m->pdb_name[0]) {
         return NULL;
     }
-    const char *name = file_part(m->pdb_name);
+    const char *name = hg__sym_file_part(m->pdb_name);
     char key[41], *next_to_image = beside(image, name);
     const char *local[3] = {NULL, NULL, NULL};
     size_t n = 0;

@@ -31,16 +31,6 @@ typedef struct finder {
     char mismatch[512];
 } finder_t;
 
-static const char *file_part(const char *path) {
-    const char *name = path;
-    for (const char *p = path; *p; p++) {
-        if (*p == '/' || *p == '\\') {
-            name = p + 1;
-        }
-    }
-    return name;
-}
-
 static void note_mismatch(finder_t *f, hg_pdb_t *p, const char *path) {
     if (f->mismatch[0]) {
         return;
@@ -61,7 +51,7 @@ static bool accept_candidate(void *ctx, const char *path) {
     hg_error_clear(&err);
     hg_pdb_t *p = hg_pdb_open_file(path, &err);
     if (!p) {
-        hg__sym_warn(f->s, "PDB for %s not used: %s", file_part(f->m->path), err.msg);
+        hg__sym_warn(f->s, "PDB for %s not used: %s", hg__sym_file_part(f->m->path), err.msg);
         return false;
     }
     if (!hg_pdb_matches(p, f->m->pdb_guid, f->m->pdb_age)) {
@@ -92,7 +82,7 @@ static char *beside(const char *path, const char *name) {
 /* Finds and opens m's PDB; NULL when none matches (or out of memory). */
 static hg_pdb_t *find_pdb(hg_symbolizer_t *s, const hg_sym_module_t *m, hg_sympath_t *sp) {
     finder_t f = {s, m, NULL, ""};
-    const char *name = file_part(m->pdb_name);
+    const char *name = hg__sym_file_part(m->pdb_name);
     char key[41], *next_to_module = NULL;
     const char *local[3] = {NULL, NULL, NULL};
     size_t n = 0;
@@ -108,7 +98,7 @@ static hg_pdb_t *find_pdb(hg_symbolizer_t *s, const hg_sym_module_t *m, hg_sympa
     int rc = hg_sympath_find(sp, &file, &cb);
     hg_free(next_to_module);
     if (rc != 0 && f.mismatch[0]) {
-        hg__sym_warn(s, "PDB for %s not used: %s", file_part(m->path), f.mismatch);
+        hg__sym_warn(s, "PDB for %s not used: %s", hg__sym_file_part(m->path), f.mismatch);
     }
     return rc == 0 ? f.pdb : NULL;
 }

@@ -182,7 +182,7 @@ static space_t *get_space(hg_symbolizer_t *s, uint32_t id, bool create) {
     return sp;
 }
 
-static const char *base_name(const char *path) {
+const char *hg__sym_file_part(const char *path) {
     const char *name = path;
     for (const char *p = path; *p; p++) {
         if (*p == '/' || *p == '\\') {
@@ -229,7 +229,7 @@ int hg_sym_add_module(hg_symbolizer_t *s, uint32_t space, const hg_sym_module_t 
         return HG_ENOMEM;
     }
     if (module_copy_info(m, in) != 0 ||
-        !(m->file_name = hg__sym_intern(s, base_name(m->path_copy)))) {
+        !(m->file_name = hg__sym_intern(s, hg__sym_file_part(m->path_copy)))) {
         module_free(m);
         return HG_ENOMEM;
     }
@@ -362,7 +362,7 @@ int hg_sym_add_symbol(hg_symbolizer_t *s, uint32_t space, uint64_t addr, const c
                       const char *function) {
     space_t *sp = get_space(s, space, true);
     hg_sym_frame_t f = {0};
-    f.module = module ? hg__sym_intern(s, base_name(module)) : NULL;
+    f.module = module ? hg__sym_intern(s, hg__sym_file_part(module)) : NULL;
     f.function = function ? hg__sym_intern(s, function) : NULL;
     if (!sp || (module && !f.module) || (function && !f.function)) {
         return HG_ENOMEM;

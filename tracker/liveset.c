@@ -75,10 +75,13 @@ static bool is_dead(const hg__block_t *b) {
     return (hg__block_flags(b) & HG__BF_DEAD) != 0;
 }
 
-/* Dead records kept indexed: a sixteenth of the live count, at least 4096. */
+/* How many dead records may be indexed before a free deletes instead: a sixteenth of the live
+ * count, at least 4096, but no more than the live count, so walks in address order (which skip
+ * dead records) stay near the live set's length while it is steady. */
 static uint64_t dead_max(const hg__liveset_t *ls) {
     uint64_t n = ls->count / 16;
-    return n > 4096 ? n : 4096;
+    n = n > 4096 ? n : 4096;
+    return n < ls->count ? n : ls->count;
 }
 
 static hg__live_hint_t *hint_of(const hg__liveset_t *ls, uint64_t addr) {
