@@ -21,11 +21,21 @@ static int note_truncation(hg_report_t *r, hg_tracker_t *t, const hg_input_resul
     return hg_report_add_warning(r, res->warning);
 }
 
+/* A symbolizer warning (a damaged debug file, a failed download): on stderr and in the
+ * report's warnings (dropped from the report when there is no memory for it). */
+static void sym_warning(void *ctx, const char *msg) {
+    fprintf(stderr, "heapgate: warning: %s\n", msg);
+    (void)hg_report_add_warning(ctx, msg);
+}
+
 /* Reads one input and adds it to the report through b. */
 static int analyze_input(const hg_analyze_opts_t *o, const char *path, hg_report_t *r,
                          hg_builder_t *b, hg_error_t *err) {
+    hg_sym_options_t so = o->sym;
+    so.on_warning = sym_warning;
+    so.warning_ctx = r;
     hg_tracker_t *t = hg_tracker_new(&o->tracker);
-    hg_symbolizer_t *sym = t ? hg_sym_open(&o->sym, err) : NULL;
+    hg_symbolizer_t *sym = t ? hg_sym_open(&so, err) : NULL;
     hg_input_result_t res;
     int rc = sym ? 0 : hg_error_set(err, HG_ENOMEM, "out of memory");
     if (!rc) {

@@ -420,6 +420,8 @@ Test(pdb_backend, analyze_with_a_damaged_pdb_warns_and_still_reports) {
     cr_expect_str_eq(json_string_value(json_object_get(top, "module")), "app-O2.exe");
     cr_expect_str_eq(json_string_value(json_object_get(top, "offset")), "0x1000");
     cr_expect(strstr(err, "heapgate: warning: ") && strstr(err, "app-O2.pdb"), "stderr: %s", err);
+    const char *w = json_string_value(json_array_get(json_object_get(j, "warnings"), 0));
+    cr_expect(w && strstr(w, "app-O2.pdb"), "the report's warnings name the PDB: %s", w);
     json_decref(j);
     free(err);
     free(trace);
