@@ -139,12 +139,8 @@ typedef struct command {
 } command_t;
 
 static const command_t commands[] = {
-    {"analyze", hg__cmd_analyze},
-    {"convert", hg__cmd_convert},
-    {"run", hg__cmd_run},
-    {"attach", hg__cmd_attach},
-    {"diff", hg__cmd_diff},
-    {"merge", hg__cmd_merge},
+    {"analyze", hg__cmd_analyze}, {"convert", hg__cmd_convert}, {"run", hg__cmd_run},
+    {"attach", hg__cmd_attach},   {"diff", hg__cmd_diff},       {"merge", hg__cmd_merge},
 };
 
 int hg_main(int argc, char **argv) {

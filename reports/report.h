@@ -26,7 +26,7 @@ typedef struct hg_rtotals {
  * are shown as module+0xoffset (or the raw address when no module covers it). */
 typedef struct hg_rframe {
     uint64_t addr;
-    char *module; /* module file name (no directory); NULL when no module covers addr */
+    char *module;    /* module file name (no directory); NULL when no module covers addr */
     uint64_t offset; /* addr - module base */
     char *function;  /* NULL when unresolved */
     char *file;      /* NULL when unknown */
@@ -58,13 +58,13 @@ typedef struct hg_rexample {
 } hg_rexample_t;
 
 typedef struct hg_ranomaly {
-    int kind;           /* 1..13 (A1..A13) */
-    char *id;           /* "A3" */
-    char *name;         /* "wrong-heap-free" */
-    char *description;  /* one line */
-    int severity;       /* 1 info, 2 warning, 3 error */
+    int kind;          /* 1..13 (A1..A13) */
+    char *id;          /* "A3" */
+    char *name;        /* "wrong-heap-free" */
+    char *description; /* one line */
+    int severity;      /* 1 info, 2 warning, 3 error */
     uint64_t count;
-    char *site;         /* id of the site that allocated the block; NULL = no stack */
+    char *site; /* id of the site that allocated the block; NULL = no stack */
     hg_rexample_t example;
 } hg_ranomaly_t;
 
@@ -90,7 +90,7 @@ typedef struct hg_rfrag {
 
 typedef struct hg_rheap {
     uint32_t pid;
-    uint32_t process;  /* index into hg_report_t.processes */
+    uint32_t process; /* index into hg_report_t.processes */
     uint64_t handle;
     bool created_in_trace, destroyed;
     uint64_t create_ts_ns, destroy_ts_ns;
@@ -166,8 +166,8 @@ typedef struct hg_rcheck {
     char *measured; /* the measured value as text ("1024") */
     char *limit;    /* the threshold as text */
     bool passed;
-    char *detail;   /* one line: why it failed, or what was checked */
-    char *site;     /* for per-site checks: the site id; NULL otherwise */
+    char *detail; /* one line: why it failed, or what was checked */
+    char *site;   /* for per-site checks: the site id; NULL otherwise */
 } hg_rcheck_t;
 
 typedef struct hg_rgate {
@@ -183,7 +183,7 @@ typedef struct hg_report {
     char **inputs;
     size_t ninputs;
     char **input_formats; /* parallel to inputs: "hgt", "text", ... */
-    hg_rtotals_t totals; /* sums over processes, suppressed sites excluded */
+    hg_rtotals_t totals;  /* sums over processes, suppressed sites excluded */
     bool incomplete;
     char **warnings; /* truncation and other input warnings */
     size_t nwarnings;
@@ -203,7 +203,7 @@ typedef struct hg_report {
     hg_rtrace_t trace;
     hg_rsuppression_t *suppressions;
     size_t nsuppressions;
-    hg_rtotals_t suppressed;  /* what suppressions removed from the totals */
+    hg_rtotals_t suppressed; /* what suppressions removed from the totals */
     uint64_t suppressed_sites;
     uint64_t cluster_gap_bytes;
     hg_rgate_t gate;
@@ -273,8 +273,8 @@ int hg_out_commit(hg_out_t *o, hg_error_t *err);
 void hg_out_abort(hg_out_t *o);
 
 typedef struct hg_write_options {
-    unsigned top;       /* sites shown in detail by human formats (default 10; 0 = all) */
-    bool color;         /* ANSI colour in text output */
+    unsigned top;        /* sites shown in detail by human formats (default 10; 0 = all) */
+    bool color;          /* ANSI colour in text output */
     unsigned max_frames; /* frames shown per stack in text (default 16; 0 = all) */
 } hg_write_options_t;
 

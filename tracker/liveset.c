@@ -205,8 +205,8 @@ hg__block_t *hg__live_overlap_candidate(hg__liveset_t *ls, uint64_t start, uint6
 /* The first live record at or after (first) or after (next) *addr. */
 static hg__block_t *live_from(const hg__liveset_t *ls, uint64_t *addr, bool first) {
     Word_t k = (Word_t)*addr;
-    PWord_t v = first ? (PWord_t)JudyLFirst(ls->judy, &k, PJE0)
-                      : (PWord_t)JudyLNext(ls->judy, &k, PJE0);
+    PWord_t v =
+        first ? (PWord_t)JudyLFirst(ls->judy, &k, PJE0) : (PWord_t)JudyLNext(ls->judy, &k, PJE0);
     while (v && is_dead((hg__block_t *)*v)) {
         v = (PWord_t)JudyLNext(ls->judy, &k, PJE0);
     }
