@@ -413,3 +413,38 @@ Test(run, sigusr1_asks_for_a_snapshot) {
     free(report);
     free(snap);
 }
+
+/* A release gate across runs: the leaks a baseline report already had pass; a program with
+ * another leak site fails on it (--baseline implies --fail-on-new). Sites are matched by their
+ * ASLR-stable identity, so the second run's different load addresses do not matter. */
+Test(run, baseline_allows_known_leaks_and_fails_new_sites) {
+    char *base = scratch_path("baseline.json");
+    const char *save_base[] = {"-o", base, NULL};
+    const char *argv_plain[] = {prog("plain"), NULL};
+    proc_result_t res;
+    json_t *first = heapgate_run(save_base, argv_plain, &res);
+    cr_assert_eq(res.status, 1, "plain leaks: the default gate fails");
+    proc_free(&res);
+    json_decref(first);
+
+    const char *with_base[] = {"--baseline", base, NULL};
+    json_t *again = heapgate_run(with_base, argv_plain, &res);
+    cr_expect_eq(res.status, 0, "the same leaks again pass: %s", res.err);
+    proc_free(&res);
+    json_decref(again);
+
+    const char *argv_loop[] = {prog("loop"), NULL};
+    json_t *other = heapgate_run(with_base, argv_loop, &res);
+    cr_expect_eq(res.status, 1, "a new leak site fails");
+    bool named = false;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(json_object_get(other, "gate"), "checks"), i, c) {
+        named |= strcmp(jstr(c, "name"), "fail-on-new") == 0 &&
+                 json_is_false(json_object_get(c, "passed"));
+    }
+    cr_expect(named, "the failing check is fail-on-new");
+    proc_free(&res);
+    json_decref(other);
+    free(base);
+}
