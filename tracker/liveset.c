@@ -138,6 +138,12 @@ hg__block_t *hg__live_insert(hg__liveset_t *ls, uint64_t addr) {
     return b;
 }
 
+/* Takes addr out of the index and gives its record back to the slab. */
+static void unindex(hg__liveset_t *ls, uint64_t addr, hg__block_t *b) {
+    JudyLDel(&ls->judy, (Word_t)addr, PJE0);
+    slab_give(ls, b);
+}
+
 void hg__live_remove(hg__liveset_t *ls, uint64_t addr, hg__block_t *b) {
     if (ls->nhints) {
         hg__live_hint_t *e = hint_of(ls, addr);
@@ -151,14 +157,7 @@ void hg__live_remove(hg__liveset_t *ls, uint64_t addr, hg__block_t *b) {
         ls->dead++;
         return;
     }
-    JudyLDel(&ls->judy, (Word_t)addr, PJE0);
-    slab_give(ls, b);
-}
-
-static void drop_dead(hg__liveset_t *ls, uint64_t addr, hg__block_t *b) {
-    JudyLDel(&ls->judy, (Word_t)addr, PJE0);
-    slab_give(ls, b);
-    ls->dead--;
+    unindex(ls, addr, b);
 }
 
 /* The record, live or dead, with the greatest address <= key. JudyLLast looks key up exactly
@@ -197,7 +196,8 @@ hg__block_t *hg__live_overlap_candidate(hg__liveset_t *ls, uint64_t start, uint6
         if (*addr <= start) {
             return NULL;
         }
-        drop_dead(ls, *addr, b);
+        unindex(ls, *addr, b);
+        ls->dead--;
     }
     return b;
 }
