@@ -17,16 +17,21 @@ static void put_position(const hg_rframe_t *f, hg_buf_t *out) {
     }
 }
 
+void hg_rframe_name(const hg_rframe_t *f, hg_buf_t *out) {
+    if (f->function) {
+        hg_buf_puts(out, f->function);
+    } else if (f->module) {
+        put_module_offset(f, out);
+    } else {
+        hg_buf_printf(out, "0x%llx", (unsigned long long)f->addr);
+    }
+}
+
 void hg_rframe_format(const hg_rframe_t *f, hg_buf_t *out) {
+    hg_rframe_name(f, out);
     if (!f->function) {
-        if (f->module) {
-            put_module_offset(f, out);
-        } else {
-            hg_buf_printf(out, "0x%llx", (unsigned long long)f->addr);
-        }
         return;
     }
-    hg_buf_puts(out, f->function);
     if (f->file) {
         hg_buf_puts(out, " (");
         put_position(f, out);

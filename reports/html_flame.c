@@ -41,16 +41,6 @@ static const tree_t *g_sort_tree; /* qsort has no context argument */
 
 /* ---- building ------------------------------------------------------------------------------ */
 
-static void frame_name(hg_buf_t *b, const hg_rframe_t *f) {
-    if (f->function) {
-        hg_buf_puts(b, f->function);
-    } else if (f->module) {
-        hg_buf_printf(b, "%s+0x%llx", f->module, (unsigned long long)f->offset);
-    } else {
-        hg_buf_printf(b, "0x%llx", (unsigned long long)f->addr);
-    }
-}
-
 static const char *node_name(const tree_t *t, size_t i, size_t *len) {
     const char *k = hg__intern_key(&t->index, i - 1, len);
     *len -= sizeof(size_t);
@@ -60,7 +50,7 @@ static const char *node_name(const tree_t *t, size_t i, size_t *len) {
 static size_t child(tree_t *t, size_t parent, const hg_rframe_t *f) {
     hg_buf_reset(&t->key);
     hg_buf_append(&t->key, &parent, sizeof parent);
-    frame_name(&t->key, f);
+    hg_rframe_name(f, &t->key);
     bool added;
     size_t i = t->key.failed ? SIZE_MAX : hg__intern(&t->index, t->key.data, t->key.len, &added);
     if (i == SIZE_MAX || (added && t->n == t->cap)) {

@@ -26,6 +26,10 @@ size_t hg__report_utf8_decode(const unsigned char *p, uint32_t *cp);
  * (and DEL) as \u00XX, each byte that is not part of valid UTF-8 as \ufffd. NULL writes null. */
 void hg__report_json_string(hg_out_t *o, const char *s);
 
+/* Points zs's allocator at heapgate's counted allocator (out.c; gzip and pprof output). */
+struct z_stream_s;
+void hg__report_zlib_alloc(struct z_stream_s *zs);
+
 /* ---- shared by the writers of issue 5 (html_escape.c, pprof_intern.c) --------------------- */
 
 /* Writes s as XML/HTML character data (attr false) or as a quoted attribute's value (attr true):

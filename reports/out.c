@@ -70,15 +70,19 @@ static void z_free(voidpf opaque, voidpf p) {
     hg_free(p);
 }
 
+void hg__report_zlib_alloc(z_stream *zs) {
+    zs->zalloc = z_alloc;
+    zs->zfree = z_free;
+    zs->opaque = Z_NULL;
+}
+
 /* windowBits 15 + 16 asks deflate for a gzip header and trailer (mtime 0: reproducible). */
 static int gzip_init(hg_out_t *o) {
     o->zbuf = hg_malloc(OUT_BUF);
     if (!o->zbuf) {
         return HG_ENOMEM;
     }
-    o->z.zalloc = z_alloc;
-    o->z.zfree = z_free;
-    o->z.opaque = Z_NULL;
+    hg__report_zlib_alloc(&o->z);
     int rc = deflateInit2(&o->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
     if (rc != Z_OK) {
         return rc == Z_MEM_ERROR ? HG_ENOMEM : HG_EIO;

@@ -77,13 +77,7 @@ static uint64_t str_id(pp_t *p, const char *s) {
 /* The function's display name: function, module+0xoffset or the address. */
 static void function_name(hg_buf_t *b, const hg_rframe_t *f) {
     hg_buf_reset(b);
-    if (f->function) {
-        hg_buf_puts(b, f->function);
-    } else if (f->module) {
-        hg_buf_printf(b, "%s+0x%llx", f->module, (unsigned long long)f->offset);
-    } else {
-        hg_buf_printf(b, "0x%llx", (unsigned long long)f->addr);
-    }
+    hg_rframe_name(f, b);
 }
 
 /* Appends p->name and its NUL (a separator inside keys); notes a failed name. */

@@ -49,16 +49,6 @@ void hg__pb_packed(hg_buf_t *b, unsigned field, const uint64_t *v, size_t n, hg_
 
 /* ---- gzip ----------------------------------------------------------------------------------- */
 
-static voidpf z_alloc(voidpf opaque, uInt items, uInt size) {
-    (void)opaque;
-    return hg_calloc(items, size);
-}
-
-static void z_free(voidpf opaque, voidpf p) {
-    (void)opaque;
-    hg_free(p);
-}
-
 /* Runs deflate until it has taken all input (and, with Z_FINISH, written the trailer). */
 static int pump(z_stream *z, hg_out_t *o, unsigned char *chunk, int flush) {
     int rc;
@@ -75,7 +65,8 @@ static int pump(z_stream *z, hg_out_t *o, unsigned char *chunk, int flush) {
 }
 
 void hg__pb_gzip(hg_out_t *o, const void *data, size_t n) {
-    z_stream z = {.zalloc = z_alloc, .zfree = z_free, .opaque = Z_NULL};
+    z_stream z = {0};
+    hg__report_zlib_alloc(&z);
     unsigned char *chunk = hg_malloc(ZCHUNK);
     /* windowBits 15 + 16: a gzip header and trailer instead of zlib's (zlib.h, deflateInit2);
      * level 1, as Go's runtime/pprof writes its profiles (gzip.BestSpeed) */

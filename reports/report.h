@@ -308,5 +308,7 @@ hg_report_t *hg_report_parse_json(const void *data, size_t len, const char *name
 /* Formats an address frame the way every writer shows it: "function (file:line)",
  * "module+0x1a2b" or "0x7ffe12345678". */
 void hg_rframe_format(const hg_rframe_t *f, hg_buf_t *out);
+/* The frame's name alone: its function, else module+0xoffset, else the address. */
+void hg_rframe_name(const hg_rframe_t *f, hg_buf_t *out);
 
 #endif
